@@ -1,0 +1,170 @@
+extension Aggregator {
+    /// Answers `query` from the live windows (O(1) for standard windows without grouping).
+    public func query(_ q: MetricQuery) throws(QueryError) -> QueryResult {
+        guard q.windowSeconds >= 1, q.windowSeconds <= Aggregator.maxWindowSeconds else {
+            throw QueryError(.badWindow, "window must be from 1s to 24h")
+        }
+        let dims = configuration.dimensions
+        var base = root
+        var typeFilter: EventType? = nil
+        var empty = false
+
+        if let f = q.filter {
+            guard let d = dims.index(of: f.key) else {
+                throw QueryError(.badFilter, "cannot filter on '\(f.key)'; tracked dimensions are " + dims.names.joined(separator: ", ") + " (aggregation.dimensions)")
+            }
+            if q.groupBy != nil {
+                guard d == 0 else {
+                    throw QueryError(.unsupported, "group_by combined with a filter on '\(f.key)' is not supported; filter on event_type, or drop group_by")
+                }
+                guard let t = EventType(name: f.value) else {
+                    throw QueryError(.unsupported, "group_by with a filter on custom event type '\(f.value)' is not supported")
+                }
+                guard !q.metric.isDistinct else {
+                    throw QueryError(.unsupported, "\(q.metric.rawValue) cannot combine group_by with filter=event_type; drop one of them")
+                }
+                typeFilter = t
+            } else if let i = groups[d].lookup(f.value) {
+                base = groups[d].series[i]
+            } else {
+                empty = true
+            }
+        }
+
+        if let g = q.groupBy {
+            guard let d = dims.index(of: g) else {
+                throw QueryError(.badGroupBy, "cannot group by '\(g)'; tracked dimensions are " + dims.names.joined(separator: ", ") + " (aggregation.dimensions)")
+            }
+            return grouped(q, dimension: d, overall: root, typeFilter: typeFilter)
+        }
+        if empty { base = Series(second: second) }
+        return single(q, series: base, typeFilter: typeFilter)
+    }
+
+    func single(_ q: MetricQuery, series: Series, typeFilter: EventType?) -> QueryResult {
+        let (ring, length) = series.ring(forWindow: q.windowSeconds)
+        let needsSketch = q.metric == .responseTimeMs && q.aggregation.hasPrefix("p")
+        let (state, sketch) = ring.window(length: length, withSketch: needsSketch)
+        let value: Double?
+        if q.metric.isDistinct {
+            value = Double(distinct(q.metric, series).count(windowSeconds: q.windowSeconds))
+        } else {
+            value = Aggregator.evaluate(q, state: state, sketch: sketch, seconds: Double(q.windowSeconds), typeFilter: typeFilter)
+        }
+        var points: [QueryResult.Point]? = nil
+        if q.metric.hasSeries {
+            var list: [QueryResult.Point] = []
+            list.reserveCapacity(length)
+            ring.forEachBucket(length: length) { b, st, sk in
+                list.append(.init(start: b * ring.width, value: Aggregator.evaluate(q, state: st, sketch: sk, seconds: Double(ring.width), typeFilter: typeFilter)))
+            }
+            points = list
+        }
+        return QueryResult(
+            query: q, value: value, series: points, bucketSeconds: Int(ring.width), groups: nil,
+            sampleSize: Aggregator.sampleSize(q.metric, state, typeFilter))
+    }
+
+    func grouped(_ q: MetricQuery, dimension d: Int, overall: Series, typeFilter: EventType?) -> QueryResult {
+        let needsSketch = q.metric == .responseTimeMs && q.aggregation.hasPrefix("p")
+        let dg = groups[d]
+        var rows: [(index: Int, value: Double?, state: BucketState, sketch: QuantileSketch)] = []
+        for (i, s) in dg.series.enumerated() {
+            let (ring, length) = s.ring(forWindow: q.windowSeconds)
+            let (state, sketch) = ring.window(length: length, withSketch: needsSketch)
+            let v: Double?
+            if q.metric.isDistinct {
+                v = Double(distinct(q.metric, s).count(windowSeconds: q.windowSeconds))
+                if v == 0 { continue }
+            } else {
+                if state.events == 0 && state.late == 0 { continue }
+                v = Aggregator.evaluate(q, state: state, sketch: sketch, seconds: Double(q.windowSeconds), typeFilter: typeFilter)
+            }
+            rows.append((i, v, state, sketch))
+        }
+        rows.sort { a, b in
+            switch (a.value, b.value) {
+            case let (x?, y?): return x != y ? x > y : dg.names[a.index] < dg.names[b.index]
+            case (.some, nil): return true
+            case (nil, .some): return false
+            default: return dg.names[a.index] < dg.names[b.index]
+            }
+        }
+        var out: [QueryResult.Group] = []
+        var restState = BucketState()
+        var restSketch = QuantileSketch()
+        var rest = 0
+        for (k, row) in rows.enumerated() {
+            if k < q.top && row.index != dg.otherIndex {
+                out.append(.init(name: dg.names[row.index], value: row.value))
+            } else {
+                rest += 1
+                restState.add(row.state)
+                restSketch.merge(row.sketch)
+            }
+        }
+        if rest > 0 && !q.metric.isDistinct {
+            out.append(.init(name: DimensionGroups.otherName, value: Aggregator.evaluate(q, state: restState, sketch: restSketch, seconds: Double(q.windowSeconds), typeFilter: typeFilter)))
+        }
+        var total = single(q, series: overall, typeFilter: typeFilter)
+        total.series = nil
+        total.groups = out
+        return total
+    }
+
+    func distinct(_ m: Metric, _ s: Series) -> DistinctCounter {
+        switch m {
+        case .activeSessions: s.sessions
+        case .activeThreads: s.threads
+        default: s.users
+        }
+    }
+
+    /// The value of a metric over merged state (a window, a bucket or a group).
+    public static func evaluate(_ q: MetricQuery, state: BucketState, sketch: QuantileSketch, seconds: Double, typeFilter: EventType?) -> Double? {
+        func count(_ t: EventType) -> Double { typeFilter == nil || typeFilter == t ? Double(state[t]) : 0 }
+        let chatOnly = typeFilter == nil || typeFilter == .chatInteraction
+        switch q.metric {
+        case .events: return Double(typeFilter.map { state[$0] } ?? state.events)
+        case .eventsPerSec: return Double(typeFilter.map { state[$0] } ?? state.events) / seconds
+        case .messagesPerSec: return count(.chatInteraction) / seconds
+        case .featureUsage: return count(.featureUsage)
+        case .lateEvents: return Double(state.late)
+        case .tokens: return chatOnly ? state.tokens : 0
+        case .spendUSD: return chatOnly ? state.spendUSD : 0
+        case .responseTimeMs:
+            guard chatOnly, state.responseCount > 0 else { return nil }
+            switch q.aggregation {
+            case "avg": return state.responseSum / Double(state.responseCount)
+            case "max": return state.responseMax
+            case "p50": return sketch.quantile(0.50)
+            case "p90": return sketch.quantile(0.90)
+            case "p95": return sketch.quantile(0.95)
+            case "p99": return sketch.quantile(0.99)
+            default: return nil
+            }
+        case .errorRate:
+            if q.aggregation == "failed" {
+                let perf = typeFilter == nil || typeFilter == .performanceMetric
+                let feat = typeFilter == nil || typeFilter == .featureUsage
+                let total = (perf ? Double(state[.performanceMetric]) : 0) + (feat ? Double(state[.featureUsage]) : 0)
+                guard total > 0 else { return nil }
+                return ((perf ? Double(state.failedPerformance) : 0) + (feat ? Double(state.failedFeatures) : 0)) / total
+            }
+            let chats = Double(state[.chatInteraction])
+            guard chats > 0 else { return nil }
+            return Double(state[.errorTracking]) / chats
+        case .activeUsers, .activeSessions, .activeThreads:
+            return nil
+        }
+    }
+
+    static func sampleSize(_ m: Metric, _ state: BucketState, _ typeFilter: EventType?) -> Int {
+        switch m {
+        case .responseTimeMs: Int(state.responseCount)
+        case .errorRate: Int(state[.chatInteraction] + state[.performanceMetric] + state[.featureUsage])
+        case .lateEvents: Int(state.late)
+        default: Int(typeFilter.map { state[$0] } ?? state.events)
+        }
+    }
+}

@@ -1,0 +1,136 @@
+/// The live in-memory aggregates: a root `Series` for all events plus one per value of each
+/// tracked dimension. A pure state machine: the caller owns the clock, the locking and the I/O.
+///
+/// ```swift
+/// var agg = Aggregator(configuration: .init(), nowMs: now)
+/// agg.advance(toMillis: now)
+/// batch.events.forEach { agg.record($0, batch: batch, bytes: body, arrivalMs: now) }
+/// let r = try agg.query(MetricQuery(metric: .activeUsers, windowSeconds: 300))
+/// ```
+public struct Aggregator: Sendable {
+    /// Aggregation settings.
+    public struct Configuration: Sendable, Equatable {
+        public var dimensions = DimensionSet()
+        /// Distinct values kept per dimension before the rest go to `other`.
+        public var maxValuesPerDimension = 1000
+        /// An event whose timestamp is this much older than its arrival counts as late.
+        public var lateAfterSeconds = 60
+        public var pricing = Pricing()
+
+        public init() {}
+    }
+
+    /// Where an event landed.
+    public enum Placement: Sendable, Equatable {
+        /// In the live windows, on time.
+        case live
+        /// Late, but still inside the live windows: in its own bucket.
+        case lateInWindow
+        /// Older than every live window: journaled and counted as late only.
+        case historyOnly
+    }
+
+    /// Longest live window, in seconds.
+    public static let maxWindowSeconds = Series.coarseCapacity * 60
+
+    public let configuration: Configuration
+    public private(set) var second: Int64
+    public internal(set) var root: Series
+    public internal(set) var groups: [DimensionGroups]
+    /// Totals since start (for operations metrics).
+    public private(set) var lateInWindowTotal: UInt64 = 0
+    public private(set) var historyOnlyTotal: UInt64 = 0
+
+    public init(configuration: Configuration = Configuration(), nowMs: Int64) {
+        self.configuration = configuration
+        let s = DistinctCounter.floorDiv(nowMs, 1000)
+        self.second = s
+        self.root = Series(second: s)
+        self.groups = configuration.dimensions.names.map { _ in DimensionGroups(cap: configuration.maxValuesPerDimension) }
+    }
+
+    /// Moves every window to the wall-clock time `ms`. Never moves backwards.
+    public mutating func advance(toMillis ms: Int64) {
+        let s = DistinctCounter.floorDiv(ms, 1000)
+        guard s > second else { return }
+        second = s
+        root.advance(to: s)
+        for d in groups.indices {
+            for i in groups[d].series.indices { groups[d].series[i].advance(to: s) }
+        }
+    }
+
+    /// Folds one decoded event in. `bytes` is the body the event was decoded from.
+    @discardableResult
+    public mutating func record(
+        _ e: DecodedEvent, batch: DecodedBatch, bytes: UnsafeRawBufferPointer, arrivalMs: Int64
+    ) -> Placement {
+        let isLate = e.timestampMs < arrivalMs - Int64(configuration.lateAfterSeconds) * 1000
+        var t = DistinctCounter.floorDiv(e.timestampMs, 1000)
+        if t > second { t = second }  // accepted future events count in the open bucket
+        let inLiveWindow = DistinctCounter.floorDiv(t, 60) > DistinctCounter.floorDiv(second, 60) - Int64(Series.coarseCapacity)
+        let placement: Placement = !inLiveWindow ? .historyOnly : (isLate ? .lateInWindow : .live)
+
+        var delta = BucketState()
+        var sketchKey: Int32? = nil
+        delta.byType[Int(e.type.rawValue)] = 1
+        switch e.type {
+        case .chatInteraction:
+            if !e.responseTimeMs.isNaN {
+                delta.responseCount = 1
+                delta.responseSum = e.responseTimeMs
+                delta.responseMax = e.responseTimeMs
+                sketchKey = QuantileSketch.key(for: e.responseTimeMs)
+            }
+            if e.tokens > 0 {
+                delta.tokens = e.tokens
+                delta.spendUSD = e.tokens / 1000 * configuration.pricing.price(modelHash: e.model.hash)
+            }
+        case .performanceMetric:
+            if e.success == 0 { delta.failedPerformance = 1 }
+        case .featureUsage:
+            if e.success == 0 { delta.failedFeatures = 1 }
+        default:
+            break
+        }
+        let user = e.user.hash
+        let session = e.session.hash
+        let thread = e.thread.hash
+
+        let arrival = min(DistinctCounter.floorDiv(arrivalMs, 1000), second)
+        if isLate {
+            root.addLate(arrivedAt: arrival)
+            if inLiveWindow { lateInWindowTotal += 1 } else { historyOnlyTotal += 1 }
+        }
+        guard inLiveWindow else { return placement }
+        root.add(delta, sketchKey: sketchKey, second: t, user: user, session: session, thread: thread)
+
+        var i = Int(e.dimStart)
+        let end = i + Int(e.dimCount)
+        while i < end {
+            let dv = batch.dims[i]
+            let g = groups[Int(dv.dimension)].seriesIndex(for: dv.value, bytes: bytes, second: second)
+            groups[Int(dv.dimension)].series[g].add(delta, sketchKey: sketchKey, second: t, user: user, session: session, thread: thread)
+            if isLate { groups[Int(dv.dimension)].series[g].addLate(arrivedAt: arrival) }
+            i += 1
+        }
+        if batch.contextDimMask & ~e.dimMask != 0 {
+            for dv in batch.contextDims where e.dimMask & (1 << UInt32(dv.dimension)) == 0 {
+                let g = groups[Int(dv.dimension)].seriesIndex(for: dv.value, bytes: bytes, second: second)
+                groups[Int(dv.dimension)].series[g].add(delta, sketchKey: sketchKey, second: t, user: user, session: session, thread: thread)
+                if isLate { groups[Int(dv.dimension)].series[g].addLate(arrivedAt: arrival) }
+            }
+        }
+        return placement
+    }
+
+    /// Approximate bytes held by all windows.
+    public var memoryBytes: Int {
+        var n = root.memoryBytes
+        for g in groups { for s in g.series { n += s.memoryBytes } }
+        return n
+    }
+
+    /// Number of series (root plus one per tracked dimension value).
+    public var seriesCount: Int { 1 + groups.reduce(0) { $0 + $1.series.count } }
+}

@@ -1,0 +1,49 @@
+import DequeModule
+
+/// Remembers `event_id` hashes for a time horizon so retried batches are counted once. Memory is
+/// capped: past `maxIds` the oldest ids are forgotten early (and counted).
+struct DedupSet: Sendable {
+    let horizonSeconds: Int64
+    let maxIds: Int
+    var ids: Set<UInt64> = []
+    var order: Deque<(id: UInt64, second: Int64)> = []
+
+    init(horizonSeconds: Int64, maxIds: Int) {
+        self.horizonSeconds = horizonSeconds
+        self.maxIds = maxIds
+    }
+
+    /// Inserts `id`; false when it was already present (a duplicate).
+    @inline(__always)
+    mutating func insert(_ id: UInt64, second: Int64) -> Bool {
+        guard ids.insert(id).inserted else { return false }
+        order.append((id, second))
+        return true
+    }
+
+    /// Removes an id inserted by a batch that then failed to be journaled.
+    mutating func rollback(_ id: UInt64) {
+        ids.remove(id)
+        if let last = order.last, last.id == id { order.removeLast() }
+    }
+
+    /// Forgets ids older than the horizon, and the oldest beyond the cap; returns how many were
+    /// forgotten early because of the cap.
+    mutating func expire(now second: Int64) -> Int {
+        let cutoff = second - horizonSeconds
+        while let first = order.first, first.second < cutoff {
+            order.removeFirst()
+            ids.remove(first.id)
+        }
+        var early = 0
+        while order.count > maxIds, let first = order.first {
+            order.removeFirst()
+            ids.remove(first.id)
+            early += 1
+        }
+        return early
+    }
+
+    var count: Int { order.count }
+    var memoryBytes: Int { ids.capacity * 9 + order.count * 16 }
+}

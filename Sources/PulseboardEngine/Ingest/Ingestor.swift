@@ -1,0 +1,229 @@
+import Logging
+import PulseboardCore
+import Synchronization
+
+/// The ingest path and owner of the live windows: decodes a batch on the caller's thread (the
+/// event loop), then under one short lock deduplicates, rate-limits, journals and aggregates it.
+/// One lock per batch, no actor hop per event.
+///
+/// ```swift
+/// let outcome = try body.withUnsafeReadableBytes { try ingestor.ingest($0, format: .json) }
+/// if let p = outcome.journalPosition, policy == .durable { try await ingestor.journal.waitDurable(p) }
+/// ```
+public final class Ingestor: Sendable {
+    struct State: ~Copyable {
+        var aggregator: Aggregator
+        var dedup: DedupSet
+        var limiter: UserRateLimiter
+        var lastMaintenanceSecond: Int64 = 0
+    }
+
+    public let configuration: IngestConfiguration
+    public let journal: Journal
+    public let telemetry: Telemetry
+    let decoder: EventDecoder
+    let clock: any WallClock
+    let state: Mutex<State>
+    let ready = Atomic<Bool>(false)
+    let logger: Logger
+
+    public init(
+        configuration: IngestConfiguration, aggregation: Aggregator.Configuration, journal: Journal,
+        telemetry: Telemetry, clock: any WallClock, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.journal = journal
+        self.telemetry = telemetry
+        self.clock = clock
+        self.logger = logger
+        self.decoder = EventDecoder(limits: configuration.limits, dimensions: aggregation.dimensions)
+        let now = clock.nowMillis()
+        self.state = Mutex(State(
+            aggregator: Aggregator(configuration: aggregation, nowMs: now),
+            dedup: DedupSet(horizonSeconds: Int64(configuration.dedupHorizonSeconds), maxIds: configuration.dedupMaxIds),
+            limiter: UserRateLimiter(limitPerMinute: configuration.maxEventsPerUserPerMinute)))
+    }
+
+    /// Whether start-up replay has finished (ingest is refused until then).
+    public var isReady: Bool { ready.load(ordering: .acquiring) }
+
+    /// Marks replay as done.
+    public func markReady() { ready.store(true, ordering: .releasing) }
+
+    /// The current time of the injected clock.
+    public func nowMillis() -> Int64 { clock.nowMillis() }
+
+    /// Decodes, validates, deduplicates, journals and aggregates one request body.
+    public func ingest(_ bytes: UnsafeRawBufferPointer, format: EventDecoder.Format) throws(IngestError) -> IngestOutcome {
+        guard isReady else {
+            throw IngestError(.notReady, "the journal is still being replayed; retry shortly", retryAfterSeconds: 1)
+        }
+        let now = clock.nowMillis()
+        var batch = DecodedBatch()
+        do {
+            try decoder.decode(bytes, format: format, nowMs: now, into: &batch)
+        } catch {
+            throw IngestError(error.code == .tooManyEvents ? .tooManyEvents : .invalidBatch, error.message)
+        }
+        var outcome = IngestOutcome()
+        outcome.rejected = batch.rejections
+        let second = now >= 0 ? now / 1000 : (now - 999) / 1000
+        let minute = second >= 0 ? second / 60 : (second - 59) / 60
+        var mask = [UInt8](repeating: 0, count: (batch.total + 7) / 8)
+        let journal = self.journal
+        let limit = configuration.maxEventsPerUserPerMinute
+
+        let result: Result<(late: Int, historyOnly: Int, early: Int), IngestError> = state.withLock { s in
+            s.aggregator.advance(toMillis: now)
+            var early = 0
+            if second != s.lastMaintenanceSecond {
+                s.lastMaintenanceSecond = second
+                early = s.dedup.expire(now: second)
+                s.limiter.sweep(minute: minute)
+            }
+            var inserted: [UInt64] = []
+            for e in batch.events {
+                if e.eventId != 0 {
+                    guard s.dedup.insert(e.eventId, second: second) else {
+                        outcome.duplicates += 1
+                        continue
+                    }
+                    inserted.append(e.eventId)
+                }
+                guard s.limiter.allow(e.user.hash, minute: minute) else {
+                    if e.eventId != 0 { s.dedup.rollback(e.eventId); inserted.removeLast() }
+                    outcome.rateLimited += 1
+                    outcome.rejected.append(Rejection(
+                        index: Int(e.index), field: "user_id",
+                        reason: "rate limited: more than \(limit) events this minute for this user (ingest.max_events_per_user_per_minute)"))
+                    continue
+                }
+                mask[Int(e.index) >> 3] |= 1 << UInt8(e.index & 7)
+                outcome.accepted += 1
+            }
+            guard outcome.accepted > 0 else { return .success((0, 0, early)) }
+            let appended: Result<UInt64, JournalError> = mask.withUnsafeBytes { m in
+                Result { () throws(JournalError) in try journal.append(arrivalMs: now, format: format, mask: m, body: bytes) }
+            }
+            switch appended {
+            case .success(let position): outcome.journalPosition = position
+            case .failure(let error):
+                for id in inserted.reversed() { s.dedup.rollback(id) }
+                return .failure(IngestError(.journalFailure, "events could not be journaled (\(error.message)); nothing was kept", retryAfterSeconds: 5))
+            }
+            var late = 0
+            var historyOnly = 0
+            for e in batch.events where mask[Int(e.index) >> 3] & (1 << UInt8(e.index & 7)) != 0 {
+                switch s.aggregator.record(e, batch: batch, bytes: bytes, arrivalMs: now) {
+                case .live: break
+                case .lateInWindow: late += 1
+                case .historyOnly: late += 1; historyOnly += 1
+                }
+            }
+            return .success((late, historyOnly, early))
+        }
+        let counts = try result.get()
+        if counts.early > 0 { telemetry.dedupEvictedEarly.add(UInt64(counts.early)) }
+        telemetry.eventsAccepted.add(UInt64(outcome.accepted))
+        telemetry.eventsDuplicate.add(UInt64(outcome.duplicates))
+        telemetry.eventsRejected.add(UInt64(outcome.rejected.count - outcome.rateLimited))
+        telemetry.eventsRateLimited.add(UInt64(outcome.rateLimited))
+        telemetry.eventsLate.add(UInt64(counts.late))
+        telemetry.eventsHistoryOnly.add(UInt64(counts.historyOnly))
+        if outcome.accepted == 0 && outcome.rateLimited > 0 {
+            throw IngestError(
+                .rateLimited, "rate limit of \(limit) events per user per minute exceeded",
+                retryAfterSeconds: Int(60 - second % 60))
+        }
+        return outcome
+    }
+
+    /// Ingests a body held in an array.
+    public func ingest(_ body: [UInt8], format: EventDecoder.Format) throws(IngestError) -> IngestOutcome {
+        let result: Result<IngestOutcome, IngestError> = body.withUnsafeBytes { p in
+            Result { () throws(IngestError) in try ingest(p, format: format) }
+        }
+        return try result.get()
+    }
+
+    /// Answers a metric query from the live windows at the clock's current time.
+    public func query(_ q: MetricQuery) throws(QueryError) -> QueryResult {
+        let now = clock.nowMillis()
+        return try state.withLock { (s: inout State) throws(QueryError) -> QueryResult in
+            s.aggregator.advance(toMillis: now)
+            return try s.aggregator.query(q)
+        }
+    }
+
+    /// Runs `body` with the live aggregator moved to now (for composite reads such as frames).
+    public func withAggregator<R>(_ body: (borrowing Aggregator) throws -> R) rethrows -> R {
+        let now = clock.nowMillis()
+        return try state.withLock { s in
+            s.aggregator.advance(toMillis: now)
+            return try body(s.aggregator)
+        }
+    }
+
+    /// Sizes for `/metrics`.
+    public struct Stats: Sendable {
+        public var windowMemoryBytes: Int
+        public var series: Int
+        public var dedupIds: Int
+        public var dedupMemoryBytes: Int
+        public var trackedUsers: Int
+    }
+
+    public func stats() -> Stats {
+        state.withLock { s in
+            Stats(
+                windowMemoryBytes: s.aggregator.memoryBytes, series: s.aggregator.seriesCount,
+                dedupIds: s.dedup.count, dedupMemoryBytes: s.dedup.memoryBytes,
+                trackedUsers: s.aggregator.root.users.trackedKeys)
+        }
+    }
+
+    // MARK: - Replay
+
+    /// Replays journal segments into the windows and the dedup set. Each record is decoded with its
+    /// arrival time, so validation, late classification and placement match the original run.
+    public func replay(_ segments: [Journal.Segment], progress: (JournalReader.Summary, Int) -> Void = { _, _ in }) throws -> (JournalReader.Summary, events: Int) {
+        var limits = IngestLimits()
+        limits.maxBodyBytes = .max
+        limits.maxEventsPerBatch = .max
+        limits.maxProperties = .max
+        limits.maxPropertiesBytes = .max
+        limits.maxFutureSeconds = 1_000_000_000
+        limits.maxIdBytes = .max
+        let replayDecoder = EventDecoder(limits: limits, dimensions: decoder.dimensions)
+        let reader = JournalReader(logger: logger)
+        var batch = DecodedBatch()
+        var events = 0
+        var running = JournalReader.Summary()
+        let now = clock.nowMillis()
+        let summary = try reader.read(segments) { record in
+            running.records += 1
+            do throws(BatchError) {
+                try replayDecoder.decode(record.body, format: record.format, nowMs: record.arrivalMs, into: &batch)
+            } catch {
+                logger.warning("journal record no longer decodes; skipped", metadata: ["error": "\(error.message)"])
+                return
+            }
+            let arrivalSecond = record.arrivalMs / 1000
+            let count: Int = state.withLock { s in
+                s.aggregator.advance(toMillis: now)
+                var n = 0
+                for e in batch.events where record.accepted(Int(e.index)) {
+                    if e.eventId != 0 { _ = s.dedup.insert(e.eventId, second: arrivalSecond) }
+                    s.aggregator.record(e, batch: batch, bytes: record.body, arrivalMs: record.arrivalMs)
+                    n += 1
+                }
+                return n
+            }
+            events += count
+            telemetry.replayedEvents.add(UInt64(count))
+            if running.records % 20_000 == 0 { progress(running, events) }
+        }
+        state.withLock { s in _ = s.dedup.expire(now: now / 1000) }
+        return (summary, events)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import PulseboardCore
+import PulseboardEngine
+import ServiceLifecycle
+
+/// Options that are not configuration keys.
+public struct ServeOptions: Sendable {
+    /// Run the built-in traffic generator.
+    public var demo = false
+    public init(demo: Bool = false) { self.demo = demo }
+}
+
+/// Builds the Pulseboard application: journal, ingestor, services and routes. Used by
+/// `pulseboard serve` and by the tests.
+///
+/// ```swift
+/// let config = try ConfigurationLoader().load(file: "config/pulseboard.json", fileRequired: false)
+/// let app = try buildApplication(configuration: config, options: .init(demo: true), logger: logger)
+/// try await app.runService()
+/// ```
+public func buildApplication(
+    configuration: PulseboardConfiguration, options: ServeOptions = .init(), clock: any WallClock = SystemClock(), logger: Logger
+) throws -> some ApplicationProtocol {
+    try configuration.validate()
+    let telemetry = Telemetry()
+    let journal = try Journal(
+        directory: configuration.paths.dataDir + "/journal", configuration: configuration.journal, telemetry: telemetry, logger: logger)
+    let ingestor = Ingestor(
+        configuration: configuration.ingest, aggregation: configuration.aggregation, journal: journal,
+        telemetry: telemetry, clock: clock, logger: logger)
+    let authorizer = Authorizer(keys: configuration.apiKeys)
+
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: AllowedOriginsMiddleware(origins: configuration.server.corsAllowedOrigins))
+    router.add(middleware: JSONErrorMiddleware())
+    router.add(middleware: FileMiddleware(configuration.paths.publicDir, searchForIndexHtml: true, logger: logger))
+    IngestController(
+        ingestor: ingestor, authorizer: authorizer, maxBodyBytes: configuration.ingest.limits.maxBodyBytes,
+        durable: configuration.journal.writePolicy == .durable
+    ).addRoutes(to: router)
+    MetricsController(ingestor: ingestor, authorizer: authorizer, dimensions: configuration.aggregation.dimensions).addRoutes(to: router)
+    OperationsController(ingestor: ingestor).addRoutes(to: router)
+
+    var services: [any Service] = [
+        JournalService(
+            ingestor: ingestor,
+            replayHorizonSeconds: max(Aggregator.maxWindowSeconds, configuration.ingest.dedupHorizonSeconds), logger: logger)
+    ]
+    if options.demo {
+        services.append(DemoTrafficService(ingestor: ingestor, configuration: configuration.demo, logger: logger))
+    }
+    logger.info("pulseboard configured", metadata: [
+        "host": "\(configuration.server.host)", "port": "\(configuration.server.port)",
+        "data_dir": "\(configuration.paths.dataDir)", "write_policy": "\(configuration.journal.writePolicy.rawValue)",
+        "auth": "\(authorizer.isEnabled ? "\(configuration.apiKeys.count) keys" : "off")", "demo": "\(options.demo)",
+    ])
+    return Application(
+        router: router,
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.server.host, port: configuration.server.port),
+            serverName: "pulseboard",
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.server.maxConnections)),
+        services: services,
+        logger: logger)
+}

@@ -1,0 +1,47 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+
+/// Checks API keys on requests. With no keys configured, everything is allowed (the server then
+/// only binds to loopback). Keys come from `Authorization: Bearer`, `X-Pulseboard-Key`, or — for
+/// read-only endpoints, since EventSource cannot set headers — the `key` query parameter.
+public struct Authorizer: Sendable {
+    public let keys: [APIKey]
+
+    public init(keys: [APIKey]) { self.keys = keys }
+
+    public var isEnabled: Bool { !keys.isEmpty }
+
+    /// The key presented with `request`, if any.
+    func presentedSecret(_ request: Request, allowQuery: Bool) -> String? {
+        if let auth = request.headers[.authorization], auth.lowercased().hasPrefix("bearer ") {
+            return String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        }
+        if let name = HTTPField.Name("X-Pulseboard-Key"), let key = request.headers[name] { return key }
+        if allowQuery, let key = request.uri.queryParameters.get("key") { return key }
+        return nil
+    }
+
+    /// Throws 401 unless `request` carries a key with `scope`.
+    public func require(_ scope: APIKey.Scope, _ request: Request) throws(APIError) {
+        guard isEnabled else { return }
+        guard let secret = presentedSecret(request, allowQuery: scope == .read) else { throw APIError.unauthorized(scope) }
+        for key in keys where Authorizer.constantTimeEquals(key.secret, secret) {
+            if key.allows(scope) { return }
+            throw APIError(.forbidden, code: "forbidden", "key '\(key.name)' lacks the '\(scope.rawValue)' scope")
+        }
+        throw APIError.unauthorized(scope)
+    }
+
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        var diff = UInt8(truncatingIfNeeded: x.count ^ y.count)
+        for i in 0..<max(x.count, y.count) {
+            diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return diff == 0
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+
+/// Every configuration key: its type, default and meaning. The loader, the environment overlay
+/// (`PULSEBOARD_` + key in upper case with `.` → `_`) and the README table all come from here.
+public struct ConfigurationKey: Sendable {
+    public enum Kind: Sendable {
+        case string, bool, stringList, stringNumberMap, apiKeys
+        case integer(ClosedRange<Int>)
+        case number(ClosedRange<Double>)
+        case oneOf([String])
+    }
+
+    public var key: String
+    public var kind: Kind
+    public var defaultValue: String
+    public var summary: String
+
+    /// The environment variable that sets this key.
+    public var environmentName: String {
+        "PULSEBOARD_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    public static let all: [ConfigurationKey] = [
+        .init(key: "server.host", kind: .string, defaultValue: "127.0.0.1", summary: "Address to bind (`--host`). A non-loopback address requires `auth.keys`."),
+        .init(key: "server.port", kind: .integer(0...65535), defaultValue: "8080", summary: "TCP port (`--port`)."),
+        .init(key: "server.max_connections", kind: .integer(1...19_000), defaultValue: "16000", summary: "Open connections accepted at once (the process has 20,000 file descriptors)."),
+        .init(key: "server.cors_allowed_origins", kind: .stringList, defaultValue: "[]", summary: "Origins allowed to call the API from a browser (`*` for any); empty = same origin only."),
+        .init(key: "paths.data_dir", kind: .string, defaultValue: "./data", summary: "Journal and state directory (`--data-dir`)."),
+        .init(key: "paths.dashboards", kind: .string, defaultValue: "dashboards", summary: "Dashboard specs directory (`--dashboards`)."),
+        .init(key: "paths.public", kind: .string, defaultValue: "public", summary: "Static files served at `/` (`--public`)."),
+        .init(key: "ingest.max_body_bytes", kind: .integer(1024...1_073_741_824), defaultValue: "5242880", summary: "Largest request body (413 above)."),
+        .init(key: "ingest.max_events_per_batch", kind: .integer(1...100_000), defaultValue: "1000", summary: "Most events in one request (413 above)."),
+        .init(key: "ingest.max_events_per_user_per_minute", kind: .integer(0...10_000_000), defaultValue: "1000", summary: "Per-user rate limit per calendar minute (0 = off); excess events are rejected, a fully limited batch gets 429."),
+        .init(key: "ingest.max_properties", kind: .integer(1...10_000), defaultValue: "64", summary: "Most properties per event."),
+        .init(key: "ingest.max_properties_bytes", kind: .integer(64...10_485_760), defaultValue: "8192", summary: "Largest `properties` object per event, in bytes as sent."),
+        .init(key: "ingest.max_future_seconds", kind: .integer(0...86_400), defaultValue: "300", summary: "How far ahead of server time a timestamp may be."),
+        .init(key: "ingest.strict", kind: .bool, defaultValue: "false", summary: "Reject event types outside the seed taxonomy instead of counting them as custom."),
+        .init(key: "ingest.dedup_horizon_seconds", kind: .integer(0...2_592_000), defaultValue: "86400", summary: "How long an `event_id` is remembered for deduplication."),
+        .init(key: "ingest.dedup_max_ids", kind: .integer(1000...100_000_000), defaultValue: "5000000", summary: "Cap on remembered `event_id`s (~40 B each); past it the oldest are forgotten early."),
+        .init(key: "journal.write_policy", kind: .oneOf(["batched", "durable"]), defaultValue: "batched", summary: "`durable`: fsync before the 2xx (group commit). `batched`: written before the 2xx, fsynced every `journal.fsync_interval_ms`."),
+        .init(key: "journal.fsync_interval_ms", kind: .integer(1...60_000), defaultValue: "200", summary: "fsync period of the batched policy."),
+        .init(key: "journal.segment_bytes", kind: .integer(1_048_576...4_294_967_296), defaultValue: "67108864", summary: "Segment size before a new segment file starts."),
+        .init(key: "retention.raw_days", kind: .integer(1...3650), defaultValue: "90", summary: "Journal segments older than this are deleted (checked hourly)."),
+        .init(key: "aggregation.dimensions", kind: .stringList, defaultValue: DimensionDefaults.list, summary: "Properties (or context fields) events can be grouped and filtered by; `event_type` is always one. At most 32."),
+        .init(key: "aggregation.max_values_per_dimension", kind: .integer(1...100_000), defaultValue: "1000", summary: "Distinct values tracked per dimension; later values are counted under `other`."),
+        .init(key: "aggregation.late_after_seconds", kind: .integer(1...86_400), defaultValue: "60", summary: "An event this much older than its arrival counts as late."),
+        .init(key: "pricing.per_1k_tokens", kind: .stringNumberMap, defaultValue: #"{"gpt-4o":0.005,"gpt-4o-mini":0.0006,"claude-sonnet":0.006,"llama-3-70b":0.0009}"#, summary: "USD per 1,000 tokens by `model_used`."),
+        .init(key: "pricing.default_per_1k_tokens", kind: .number(0...1000), defaultValue: "0.002", summary: "USD per 1,000 tokens for models not listed."),
+        .init(key: "auth.keys", kind: .apiKeys, defaultValue: "[]", summary: "API keys: `[{\"name\",\"secret\",\"scopes\":[\"ingest\"|\"read\"|\"admin\"]}]`. Empty = auth off (loopback only)."),
+        .init(key: "log.level", kind: .oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"]), defaultValue: "info", summary: "Log level."),
+        .init(key: "demo.users", kind: .integer(1...10_000_000), defaultValue: "2000", summary: "Users simulated by `--demo`."),
+        .init(key: "demo.peak_events_per_second", kind: .number(0.1...1_000_000), defaultValue: "60", summary: "Event rate of `--demo` at the daily peak."),
+    ]
+}
+
+enum DimensionDefaults {
+    static let list = "[" + [
+        "event_type", "model_used", "feature_name", "message_type", "org_id", "segment", "page_path",
+        "metric_type", "error_type", "user_impact", "feedback_type", "action",
+    ].map { "\"\($0)\"" }.joined(separator: ",") + "]"
+}
