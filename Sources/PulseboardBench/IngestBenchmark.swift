@@ -182,7 +182,14 @@ public struct IngestBenchmark: Sendable {
     /// accepted: a server that rejects them or reports duplicates would make the numbers meaningless.
     private func preflight(_ connection: NIOLoopBound<IngestConnection>) async throws {
         for attempt in 1...2 {
-            let answer = try await connection.eventLoop.flatSubmit { connection.value.probe(bodyIndex: 0) }.get()
+            let answer: IngestResponseSummary
+            do {
+                answer = try await connection.eventLoop.flatSubmit { connection.value.probe(bodyIndex: 0) }.get()
+            } catch let error as IngestBenchmarkError {
+                throw error
+            } catch {
+                throw IngestBenchmarkError.preflightFailed("\(error)")
+            }
             guard answer.status == 200 else {
                 throw IngestBenchmarkError.preflightFailed("HTTP \(answer.status): \(answer.bodyPrefix)")
             }

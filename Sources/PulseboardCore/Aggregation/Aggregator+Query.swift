@@ -135,7 +135,7 @@ extension Aggregator {
         case .responseTimeMs:
             guard chatOnly, state.responseCount > 0 else { return nil }
             switch q.aggregation {
-            case "avg": return state.responseSum / Double(state.responseCount)
+            case "avg": return state.responseSumMs / Double(state.responseCount)
             case "max": return state.responseMax
             case "p50": return sketch.quantile(0.50)
             case "p90": return sketch.quantile(0.90)

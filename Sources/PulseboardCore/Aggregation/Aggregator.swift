@@ -66,8 +66,9 @@ public struct Aggregator: Sendable {
         _ e: DecodedEvent, batch: DecodedBatch, bytes: UnsafeRawBufferPointer, arrivalMs: Int64
     ) -> Placement {
         let isLate = e.timestampMs < arrivalMs - Int64(configuration.lateAfterSeconds) * 1000
-        var t = DistinctCounter.floorDiv(e.timestampMs, 1000)
-        if t > second { t = second }  // accepted future events count in the open bucket
+        let arrival = min(DistinctCounter.floorDiv(arrivalMs, 1000), second)
+        // Accepted future events count in the bucket they arrived in.
+        let t = min(DistinctCounter.floorDiv(e.timestampMs, 1000), arrival)
         let inLiveWindow = DistinctCounter.floorDiv(t, 60) > DistinctCounter.floorDiv(second, 60) - Int64(Series.coarseCapacity)
         let placement: Placement = !inLiveWindow ? .historyOnly : (isLate ? .lateInWindow : .live)
 
@@ -78,13 +79,13 @@ public struct Aggregator: Sendable {
         case .chatInteraction:
             if !e.responseTimeMs.isNaN {
                 delta.responseCount = 1
-                delta.responseSum = e.responseTimeMs
+                delta.responseSumMicros = Int64((e.responseTimeMs * 1000).rounded())
                 delta.responseMax = e.responseTimeMs
                 sketchKey = QuantileSketch.key(for: e.responseTimeMs)
             }
             if e.tokens > 0 {
                 delta.tokens = e.tokens
-                delta.spendUSD = e.tokens / 1000 * configuration.pricing.price(modelHash: e.model.hash)
+                delta.spendNanoUSD = BucketState.nanoUSD(tokens: e.tokens, pricePerThousand: configuration.pricing.price(modelHash: e.model.hash))
             }
         case .performanceMetric:
             if e.success == 0 { delta.failedPerformance = 1 }
@@ -97,7 +98,6 @@ public struct Aggregator: Sendable {
         let session = e.session.hash
         let thread = e.thread.hash
 
-        let arrival = min(DistinctCounter.floorDiv(arrivalMs, 1000), second)
         if isLate {
             root.addLate(arrivedAt: arrival)
             if inLiveWindow { lateInWindowTotal += 1 } else { historyOnlyTotal += 1 }

@@ -84,6 +84,12 @@ public struct BucketRing: Sendable {
     @inline(__always)
     public mutating func add(_ delta: BucketState, sketchKey: Int32?, to bucket: Int64) {
         let s = slot(bucket)
+        if numbers[s] != bucket {
+            // First write to a held bucket that was never opened (after a reset or at start).
+            states[s] = BucketState()
+            sketches[s].removeAll()
+            numbers[s] = bucket
+        }
         states[s].add(delta)
         if let k = sketchKey { sketches[s].add(key: k) }
         if bucket != current {

@@ -11,9 +11,11 @@ public struct BucketState: Sendable, Equatable {
     public var failedFeatures: UInt32 = 0
     /// Events that arrived late (counted at arrival time).
     public var late: UInt32 = 0
-    public var responseSum: Double = 0
+    /// Sum of response times in microseconds: integer, so sums are exact in any order.
+    public var responseSumMicros: Int64 = 0
     public var tokens: Double = 0
-    public var spendUSD: Double = 0
+    /// Spend in nano-dollars (1e-9 USD): integer, so sums are exact in any order.
+    public var spendNanoUSD: Int64 = 0
     /// Largest response time; kept per bucket only (not subtractable), windows scan buckets for it.
     public var responseMax: Double = 0
 
@@ -24,6 +26,17 @@ public struct BucketState: Sendable, Equatable {
 
     public subscript(type: EventType) -> UInt32 { byType[Int(type.rawValue)] }
 
+    /// Sum of response times in milliseconds.
+    public var responseSumMs: Double { Double(responseSumMicros) / 1000 }
+    /// Spend in USD.
+    public var spendUSD: Double { Double(spendNanoUSD) / 1e9 }
+
+    /// Nano-dollars spent on `tokens` at `pricePerThousand` USD (rounded once per event).
+    @inline(__always)
+    public static func nanoUSD(tokens: Double, pricePerThousand: Double) -> Int64 {
+        Int64((tokens * pricePerThousand * 1e6).rounded())
+    }
+
     @inline(__always)
     public mutating func add(_ o: BucketState) {
         byType &+= o.byType
@@ -31,9 +44,9 @@ public struct BucketState: Sendable, Equatable {
         failedPerformance &+= o.failedPerformance
         failedFeatures &+= o.failedFeatures
         late &+= o.late
-        responseSum += o.responseSum
+        responseSumMicros &+= o.responseSumMicros
         tokens += o.tokens
-        spendUSD += o.spendUSD
+        spendNanoUSD &+= o.spendNanoUSD
         if o.responseMax > responseMax { responseMax = o.responseMax }
     }
 
@@ -44,14 +57,8 @@ public struct BucketState: Sendable, Equatable {
         failedPerformance &-= o.failedPerformance
         failedFeatures &-= o.failedFeatures
         late &-= o.late
-        responseSum -= o.responseSum
+        responseSumMicros &-= o.responseSumMicros
         tokens -= o.tokens
-        spendUSD -= o.spendUSD
-        if events == 0 && late == 0 {
-            // Snap float drift back to zero when the window empties.
-            responseSum = 0
-            tokens = 0
-            spendUSD = 0
-        }
+        spendNanoUSD &-= o.spendNanoUSD
     }
 }
