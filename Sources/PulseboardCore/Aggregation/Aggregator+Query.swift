@@ -94,8 +94,8 @@ extension Aggregator {
         var restState = BucketState()
         var restSketch = QuantileSketch()
         var rest = 0
-        for (k, row) in rows.enumerated() {
-            if k < q.top && row.index != dg.otherIndex {
+        for row in rows {
+            if out.count < q.top && row.index != dg.otherIndex {
                 out.append(.init(name: dg.names[row.index], value: row.value))
             } else {
                 rest += 1
