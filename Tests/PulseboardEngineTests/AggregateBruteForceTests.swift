@@ -97,6 +97,7 @@ import Testing
                 let relative = agg.hasPrefix("p") ? QuantileSketch.relativeAccuracy : 1e-9
                 AggregateBruteForceTests.assertClose(got, want, relative: relative, "\(label) \(metric.rawValue) \(agg) \(w)s")
             }
+            #expect(throws: QueryError.self) { try ingestor.query(MetricQuery(metric: .activeSessions, windowSeconds: w, groupBy: "org_id")) }
             // One dimension filter and one group-by per window.
             let filtered = try ingestor.query(MetricQuery(metric: .activeUsers, windowSeconds: w, filter: .init(key: "org_id", value: "org1"))).value
             AggregateBruteForceTests.assertClose(filtered, model.value(.activeUsers, window: w, now: now) { $0.org == "org1" }, relative: 1e-9, "\(label) active_users org1 \(w)s")

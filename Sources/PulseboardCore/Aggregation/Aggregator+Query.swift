@@ -9,6 +9,9 @@ extension Aggregator {
         var typeFilter: EventType? = nil
         var empty = false
 
+        if q.metric == .activeSessions || q.metric == .activeThreads, q.filter != nil || q.groupBy != nil {
+            throw QueryError(.unsupported, "\(q.metric.rawValue) is counted for all traffic only; drop filter and group_by")
+        }
         if let f = q.filter {
             guard let d = dims.index(of: f.key) else {
                 throw QueryError(.badFilter, "cannot filter on '\(f.key)'; tracked dimensions are " + dims.names.joined(separator: ", ") + " (aggregation.dimensions)")

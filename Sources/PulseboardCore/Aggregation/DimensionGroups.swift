@@ -20,7 +20,7 @@ public struct DimensionGroups: Sendable {
         if names.count - (otherIndex == nil ? 0 : 1) < cap {
             let i = series.count
             names.append(JSONReader.string(value, in: bytes))
-            series.append(Series(second: second))
+            series.append(Series(second: second, tracksSessionsAndThreads: false))
             index[value.hash] = Int32(i)
             return i
         }
@@ -28,7 +28,7 @@ public struct DimensionGroups: Sendable {
         if let o = otherIndex { return o }
         let o = series.count
         names.append(DimensionGroups.otherName)
-        series.append(Series(second: second))
+        series.append(Series(second: second, tracksSessionsAndThreads: false))
         otherIndex = o
         return o
     }

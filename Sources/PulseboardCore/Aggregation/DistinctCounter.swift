@@ -11,7 +11,7 @@ public struct DistinctCounter: Sendable {
     static let fineLengths = [60, 300, 900]
     static let coarseLengths = [60, 1440]
 
-    var lastSeen: [UInt64: Int64] = [:]
+    var lastSeen = IdTable()
     var fine: [Int32]
     var coarse: [Int32]
     var fineTotals: [Int] = [0, 0, 0]
@@ -83,24 +83,20 @@ public struct DistinctCounter: Sendable {
         lastSweepMinute = minute
         let horizon = (minute - Int64(DistinctCounter.coarseCapacity) + 1) * 60
         // Only rebuild when it frees something worthwhile; a scan is O(keys).
-        if lastSeen.isEmpty { return }
-        lastSeen = lastSeen.filter { $0.value >= horizon }
+        if lastSeen.count == 0 { return }
+        lastSeen.filter { $0 >= horizon }
     }
 
     /// Records `key` active at second `t` (`t` ≤ the current second, within the last day).
     @inline(__always)
     public mutating func record(_ key: UInt64, at t: Int64) {
-        var previous: Int64? = nil
-        var changed = false
-        if let i = lastSeen.index(forKey: key) {
-            let old = lastSeen.values[i]
+        let (slot, inserted) = lastSeen.slot(for: key, initial: t)
+        if !inserted {
+            let old = lastSeen[slot: slot]
             if old >= t { return }
-            previous = old
-            lastSeen.values[i] = t
-            changed = true
+            lastSeen[slot: slot] = t
+            move(old, by: -1)
         }
-        if !changed { lastSeen[key] = t }
-        if let old = previous { move(old, by: -1) }
         move(t, by: 1)
     }
 
@@ -139,6 +135,6 @@ public struct DistinctCounter: Sendable {
 
     /// Approximate bytes held.
     public var memoryBytes: Int {
-        (fine.capacity + coarse.capacity) * 4 + lastSeen.capacity * 17
+        (fine.capacity + coarse.capacity) * 4 + lastSeen.memoryBytes
     }
 }

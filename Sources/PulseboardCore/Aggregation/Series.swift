@@ -1,6 +1,7 @@
 /// Everything kept for one slice of the traffic (all events, or one dimension value): 1 s
 /// buckets for the last 15 minutes, 1 min buckets for the last 24 hours, and exact distinct
-/// counters for users, sessions and chat threads.
+/// users. The all-traffic series also counts distinct sessions and chat threads (per-value
+/// series skip them: each distinct counter costs a random memory access per event).
 public struct Series: Sendable {
     /// Fine ring: 900 × 1 s. Standard windows 1m, 5m, 15m.
     public static let fineCapacity = 900
@@ -12,8 +13,11 @@ public struct Series: Sendable {
     public var users: DistinctCounter
     public var sessions: DistinctCounter
     public var threads: DistinctCounter
+    /// Whether `sessions` and `threads` are maintained.
+    public let tracksSessionsAndThreads: Bool
 
-    public init(second: Int64) {
+    public init(second: Int64, tracksSessionsAndThreads: Bool = true) {
+        self.tracksSessionsAndThreads = tracksSessionsAndThreads
         fine = BucketRing(width: 1, capacity: Series.fineCapacity, standardLengths: [60, 300, 900], currentBucket: second)
         coarse = BucketRing(
             width: 60, capacity: Series.coarseCapacity, standardLengths: [60, 1440],
@@ -27,6 +31,7 @@ public struct Series: Sendable {
         fine.advance(to: second)
         coarse.advance(to: DistinctCounter.floorDiv(second, 60))
         users.advance(to: second)
+        guard tracksSessionsAndThreads else { return }
         sessions.advance(to: second)
         threads.advance(to: second)
     }
@@ -38,6 +43,7 @@ public struct Series: Sendable {
         if fine.holds(second) { fine.add(delta, sketchKey: sketchKey, to: second) }
         coarse.add(delta, sketchKey: sketchKey, to: DistinctCounter.floorDiv(second, 60))
         users.record(user, at: second)
+        guard tracksSessionsAndThreads else { return }
         if session != 0 { sessions.record(session, at: second) }
         if thread != 0 { threads.record(thread, at: second) }
     }

@@ -1,11 +1,12 @@
 import DequeModule
+import PulseboardCore
 
 /// Remembers `event_id` hashes for a time horizon so retried batches are counted once. Memory is
 /// capped: past `maxIds` the oldest ids are forgotten early (and counted).
 struct DedupSet: Sendable {
     let horizonSeconds: Int64
     let maxIds: Int
-    var ids: Set<UInt64> = []
+    var ids = IdTable(capacity: 1024)
     var order: Deque<(id: UInt64, second: Int64)> = []
 
     init(horizonSeconds: Int64, maxIds: Int) {
@@ -16,7 +17,7 @@ struct DedupSet: Sendable {
     /// Inserts `id`; false when it was already present (a duplicate).
     @inline(__always)
     mutating func insert(_ id: UInt64, second: Int64) -> Bool {
-        guard ids.insert(id).inserted else { return false }
+        guard ids.slot(for: id, initial: 0).inserted else { return false }
         order.append((id, second))
         return true
     }
@@ -45,5 +46,5 @@ struct DedupSet: Sendable {
     }
 
     var count: Int { order.count }
-    var memoryBytes: Int { ids.capacity * 9 + order.count * 16 }
+    var memoryBytes: Int { ids.memoryBytes + order.count * 16 }
 }

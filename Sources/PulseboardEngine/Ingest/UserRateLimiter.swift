@@ -1,7 +1,10 @@
+import PulseboardCore
+
 /// Per-user event rate limit over calendar minutes (seed 004: 1,000 events per user per minute).
+/// Each user's entry packs the minute (high 32 bits) and the count (low 32 bits).
 struct UserRateLimiter: Sendable {
     let limitPerMinute: UInt32
-    var counts: [UInt64: (minute: Int64, count: UInt32)] = [:]
+    var counts = IdTable(capacity: 1024)
     var sweptMinute: Int64 = 0
 
     init(limitPerMinute: Int) { self.limitPerMinute = UInt32(clamping: limitPerMinute) }
@@ -10,15 +13,11 @@ struct UserRateLimiter: Sendable {
     @inline(__always)
     mutating func allow(_ user: UInt64, minute: Int64) -> Bool {
         guard limitPerMinute > 0 else { return true }
-        if let i = counts.index(forKey: user) {
-            var entry = counts.values[i]
-            if entry.minute != minute { entry = (minute, 0) }
-            guard entry.count < limitPerMinute else { return false }
-            entry.count += 1
-            counts.values[i] = entry
-            return true
-        }
-        counts[user] = (minute, 1)
+        let (slot, _) = counts.slot(for: user, initial: minute << 32)
+        var entry = counts[slot: slot]
+        if entry >> 32 != minute { entry = minute << 32 }
+        guard UInt32(truncatingIfNeeded: entry) < limitPerMinute else { return false }
+        counts[slot: slot] = entry + 1
         return true
     }
 
@@ -26,6 +25,6 @@ struct UserRateLimiter: Sendable {
     mutating func sweep(minute: Int64) {
         guard minute > sweptMinute else { return }
         sweptMinute = minute
-        counts = counts.filter { $0.value.minute >= minute }
+        counts.filter { $0 >> 32 >= minute }
     }
 }

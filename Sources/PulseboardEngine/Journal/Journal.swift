@@ -3,8 +3,8 @@ import Foundation
 import Glibc
 #endif
 import Logging
+import NIOConcurrencyHelpers
 import PulseboardCore
-import Synchronization
 
 /// The append-only journal: checksummed records in numbered segment files under
 /// `<data-dir>/journal/`. Every accepted batch is appended before it is acknowledged; start-up
@@ -32,7 +32,7 @@ public final class Journal: Sendable {
     public let configuration: JournalConfiguration
     /// Segments that existed before this process started writing (what start-up replays).
     public let previousSegments: [Segment]
-    let writer: Mutex<Writer>
+    let writer: NIOLockedValueBox<Writer>
     let syncer: JournalSyncer
     let telemetry: Telemetry
     let logger: Logger
@@ -48,7 +48,7 @@ public final class Journal: Sendable {
         self.previousSegments = existing
         let next = (existing.last?.sequence ?? 0) + 1
         let fd = try Journal.openSegment(directory: directory, sequence: next)
-        self.writer = Mutex(Writer(fd: fd, sequence: next, segmentBytes: JournalRecord.fileMagic.count, position: 0, closed: false))
+        self.writer = NIOLockedValueBox(Writer(fd: fd, sequence: next, segmentBytes: JournalRecord.fileMagic.count, position: 0, closed: false))
         let syncFd = dup(fd)
         self.syncer = JournalSyncer(
             fd: syncFd, durable: configuration.writePolicy == .durable, intervalMs: configuration.fsyncIntervalMs, telemetry: telemetry)
@@ -93,7 +93,7 @@ public final class Journal: Sendable {
     public func append(arrivalMs: Int64, format: EventDecoder.Format, mask: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer) throws(JournalError) -> UInt64 {
         let header = JournalRecord.header(arrivalMs: arrivalMs, format: format, mask: mask, body: body)
         let total = header.count + mask.count + body.count
-        let result: Result<UInt64, JournalError> = writer.withLock { w in
+        let result: Result<UInt64, JournalError> = writer.withLockedValue { w in
             guard !w.closed else { return .failure(JournalError("journal is closed")) }
             if w.segmentBytes + total > configuration.segmentBytes && w.segmentBytes > JournalRecord.fileMagic.count {
                 do {
@@ -163,7 +163,7 @@ public final class Journal: Sendable {
 
     /// fsyncs and closes the journal; later appends fail. Called on graceful shutdown.
     public func close() {
-        let fd: Int32? = writer.withLock { w in
+        let fd: Int32? = writer.withLockedValue { w in
             guard !w.closed else { return nil }
             w.closed = true
             return w.fd
@@ -172,13 +172,13 @@ public final class Journal: Sendable {
         syncer.stop()
         fsync(fd)
         Foundation.close(fd)
-        logger.info("journal closed", metadata: ["bytes_written": "\(writer.withLock { $0.position })"])
+        logger.info("journal closed", metadata: ["bytes_written": "\(writer.withLockedValue { $0.position })"])
     }
 
     /// Deletes whole segments last written before `cutoffMs` (never the one being written).
     @discardableResult
     public func deleteSegments(olderThan cutoffMs: Int64) -> Int {
-        let current = writer.withLock { $0.sequence }
+        let current = writer.withLockedValue { $0.sequence }
         var removed = 0
         for s in (try? Journal.listSegments(in: directory)) ?? [] where s.sequence < current && s.modifiedMs < cutoffMs {
             if unlink(s.path) == 0 {
