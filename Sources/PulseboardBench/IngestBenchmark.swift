@@ -63,7 +63,7 @@ public struct IngestBenchmark: Sendable {
         /// Event loop threads of the client (the server usually shares the machine).
         public var threads = 1
         /// Pre-generated request bodies (capped at about 64 MiB in total).
-        public var poolSize = 256
+        public var poolSize = 1024
         /// Seed of the synthetic traffic; random when nil, so reruns never collide on event ids.
         public var seed: UInt64?
         /// How long after a step's end its outstanding requests may take before they count as timeouts.

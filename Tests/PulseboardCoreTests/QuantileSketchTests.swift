@@ -37,3 +37,30 @@ import Testing
     }
 }
 
+
+@Suite struct IdTableTests {
+    @Test func insertLookupRemoveAndSweepAgreeWithADictionary() {
+        var rng = SplitMix64(seed: 99)
+        var table = IdTable()
+        var reference: [UInt64: Int64] = [:]
+        for step in 0..<50_000 {
+            let key = rng.next() % 5000 &* 0x9E37_79B9_7F4A_7C15
+            switch rng.next() % 3 {
+            case 0, 1:
+                let (slot, inserted) = table.slot(for: key, initial: Int64(step))
+                #expect(inserted == (reference[key] == nil))
+                if !inserted { table[slot: slot] = Int64(step) }
+                reference[key] = Int64(step)
+            default:
+                #expect(table.remove(key) == (reference.removeValue(forKey: key) != nil))
+            }
+        }
+        #expect(table.count == reference.count)
+        for (k, v) in reference { #expect(table.value(for: k) == v) }
+        var cursor = 0
+        for _ in 0..<4 { cursor = table.sweep(from: cursor, count: table.capacity / 3 + 1) { $0 < 25_000 } }
+        reference = reference.filter { $0.value >= 25_000 }
+        #expect(table.count == reference.count)
+        for (k, v) in reference { #expect(table.value(for: k) == v) }
+    }
+}

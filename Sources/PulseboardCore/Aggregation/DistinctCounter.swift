@@ -19,12 +19,11 @@ public struct DistinctCounter: Sendable {
     /// Current second and minute.
     var second: Int64
     var minute: Int64
-    var lastSweepMinute: Int64
+    var sweepCursor = 0
 
     public init(second: Int64) {
         self.second = second
         self.minute = DistinctCounter.floorDiv(second, 60)
-        self.lastSweepMinute = minute
         self.fine = Array(repeating: 0, count: DistinctCounter.fineCapacity)
         self.coarse = Array(repeating: 0, count: DistinctCounter.coarseCapacity)
     }
@@ -44,6 +43,7 @@ public struct DistinctCounter: Sendable {
     /// Moves the clock to `second`.
     public mutating func advance(to newSecond: Int64) {
         guard newSecond > second else { return }
+        let elapsed = Int(min(newSecond - second, 600))
         let fineCap = DistinctCounter.fineCapacity
         if newSecond - second >= Int64(fineCap) {
             for i in 0..<fineCap { fine[i] = 0 }
@@ -73,18 +73,16 @@ public struct DistinctCounter: Sendable {
                 coarse[DistinctCounter.slot(minute, coarseCap)] = 0
             }
         }
-        if minute - lastSweepMinute >= 1 {
-            sweep()
-        }
+        sweep(seconds: elapsed)
     }
 
-    /// Forgets keys last seen more than a day ago.
-    mutating func sweep() {
-        lastSweepMinute = minute
+    /// Forgets keys last seen more than a day ago, a slice of the table per second (a full pass
+    /// every 10 minutes), so no single call pauses ingest.
+    mutating func sweep(seconds: Int) {
+        guard lastSeen.count > 0 else { return }
         let horizon = (minute - Int64(DistinctCounter.coarseCapacity) + 1) * 60
-        // Only rebuild when it frees something worthwhile; a scan is O(keys).
-        if lastSeen.count == 0 { return }
-        lastSeen.filter { $0 >= horizon }
+        let slots = max(32, lastSeen.capacity / 600) * seconds
+        sweepCursor = lastSeen.sweep(from: sweepCursor, count: slots) { $0 < horizon }
     }
 
     /// Records `key` active at second `t` (`t` ≤ the current second, within the last day).

@@ -86,6 +86,25 @@ public struct IdTable: Sendable {
         return true
     }
 
+    /// Removes expired entries from `count` slots starting at `cursor`; returns where to go on.
+    /// Spreading this over time keeps a sweep from ever pausing the hot path.
+    public mutating func sweep(from cursor: Int, count slots: Int, expired: (Int64) -> Bool) -> Int {
+        var i = cursor & mask
+        var left = min(slots, keys.count)
+        while left > 0 {
+            if keys[i] != 0, expired(values[i]) {
+                remove(keys[i])  // backward shift may move a later entry into `i`: look again
+            } else {
+                i = (i + 1) & mask
+            }
+            left -= 1
+        }
+        return i
+    }
+
+    /// Slots in the table.
+    public var capacity: Int { keys.count }
+
     /// Keeps only the entries whose value satisfies `keep` (rebuilds the table).
     public mutating func filter(_ keep: (Int64) -> Bool) {
         var next = IdTable(capacity: max(16, count))
