@@ -7,15 +7,16 @@
 public struct DistinctCounter: Sendable {
     public static let fineCapacity = 900
     public static let coarseCapacity = 1440
-    /// Running totals kept for these lengths (seconds on the fine ring, minutes on the coarse one).
-    static let fineLengths = [60, 300, 900]
-    static let coarseLengths = [60, 1440]
 
     var lastSeen = IdTable()
     var fine: [Int32]
     var coarse: [Int32]
-    var fineTotals: [Int] = [0, 0, 0]
-    var coarseTotals: [Int] = [0, 0]
+    /// Running totals: last 60, 300 and 900 seconds; last 60 and 1440 minutes.
+    var total1m = 0
+    var total5m = 0
+    var total15m = 0
+    var total1h = 0
+    var total24h = 0
     /// Current second and minute.
     var second: Int64
     var minute: Int64
@@ -47,14 +48,14 @@ public struct DistinctCounter: Sendable {
         let fineCap = DistinctCounter.fineCapacity
         if newSecond - second >= Int64(fineCap) {
             for i in 0..<fineCap { fine[i] = 0 }
-            for i in fineTotals.indices { fineTotals[i] = 0 }
+            (total1m, total5m, total15m) = (0, 0, 0)
             second = newSecond
         } else {
             while second < newSecond {
                 second += 1
-                for (w, len) in DistinctCounter.fineLengths.enumerated() {
-                    fineTotals[w] -= Int(fine[DistinctCounter.slot(second - Int64(len), fineCap)])
-                }
+                total1m -= Int(fine[DistinctCounter.slot(second - 60, fineCap)])
+                total5m -= Int(fine[DistinctCounter.slot(second - 300, fineCap)])
+                total15m -= Int(fine[DistinctCounter.slot(second - 900, fineCap)])
                 fine[DistinctCounter.slot(second, fineCap)] = 0
             }
         }
@@ -62,14 +63,13 @@ public struct DistinctCounter: Sendable {
         let coarseCap = DistinctCounter.coarseCapacity
         if newMinute - minute >= Int64(coarseCap) {
             for i in 0..<coarseCap { coarse[i] = 0 }
-            for i in coarseTotals.indices { coarseTotals[i] = 0 }
+            (total1h, total24h) = (0, 0)
             minute = newMinute
         } else {
             while minute < newMinute {
                 minute += 1
-                for (w, len) in DistinctCounter.coarseLengths.enumerated() {
-                    coarseTotals[w] -= Int(coarse[DistinctCounter.slot(minute - Int64(len), coarseCap)])
-                }
+                total1h -= Int(coarse[DistinctCounter.slot(minute - 60, coarseCap)])
+                total24h -= Int(coarse[DistinctCounter.slot(minute - 1440, coarseCap)])
                 coarse[DistinctCounter.slot(minute, coarseCap)] = 0
             }
         }
@@ -100,18 +100,18 @@ public struct DistinctCounter: Sendable {
 
     @inline(__always)
     mutating func move(_ t: Int64, by d: Int32) {
-        if t > second - Int64(DistinctCounter.fineCapacity) {
+        let delta = Int(d)
+        if t > second - 900 {
             fine[DistinctCounter.slot(t, DistinctCounter.fineCapacity)] &+= d
-            for (w, len) in DistinctCounter.fineLengths.enumerated() where t > second - Int64(len) {
-                fineTotals[w] += Int(d)
-            }
+            total15m &+= delta
+            if t > second - 300 { total5m &+= delta }
+            if t > second - 60 { total1m &+= delta }
         }
         let m = DistinctCounter.floorDiv(t, 60)
-        if m > minute - Int64(DistinctCounter.coarseCapacity) {
+        if m > minute - 1440 {
             coarse[DistinctCounter.slot(m, DistinctCounter.coarseCapacity)] &+= d
-            for (w, len) in DistinctCounter.coarseLengths.enumerated() where m > minute - Int64(len) {
-                coarseTotals[w] += Int(d)
-            }
+            total24h &+= delta
+            if m > minute - 60 { total1h &+= delta }
         }
     }
 
@@ -119,13 +119,19 @@ public struct DistinctCounter: Sendable {
     /// `ceil(seconds / 60)` minutes (coarse, up to a day).
     public func count(windowSeconds seconds: Int) -> Int {
         if seconds <= DistinctCounter.fineCapacity {
-            if let w = DistinctCounter.fineLengths.firstIndex(of: seconds) { return fineTotals[w] }
+            switch seconds {
+            case 60: return total1m
+            case 300: return total5m
+            case 900: return total15m
+            default: break
+            }
             var n = 0
             for t in (second - Int64(seconds) + 1)...second { n += Int(fine[DistinctCounter.slot(t, DistinctCounter.fineCapacity)]) }
             return n
         }
         let minutes = min((seconds + 59) / 60, DistinctCounter.coarseCapacity)
-        if let w = DistinctCounter.coarseLengths.firstIndex(of: minutes) { return coarseTotals[w] }
+        if minutes == 60 { return total1h }
+        if minutes == 1440 { return total24h }
         var n = 0
         for m in (minute - Int64(minutes) + 1)...minute { n += Int(coarse[DistinctCounter.slot(m, DistinctCounter.coarseCapacity)]) }
         return n

@@ -2,18 +2,22 @@
 ///
 /// Keys are `StableHash` outputs, already uniformly mixed, so the table indexes with their low
 /// bits instead of hashing again (Swift's `Dictionary` would run SipHash on every lookup).
-/// Linear probing, load ≤ 1/2, backward-shift deletion: one or two cache lines per lookup.
+/// Linear probing, load ≤ 1/2, key and value side by side, backward-shift deletion: one cache
+/// line per lookup.
 public struct IdTable: Sendable {
-    var keys: [UInt64]
-    var values: [Int64]
+    struct Entry: Sendable {
+        var key: UInt64
+        var value: Int64
+    }
+
+    var entries: [Entry]
     public private(set) var count = 0
     var mask: Int
 
     public init(capacity: Int = 16) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        keys = Array(repeating: 0, count: size)
-        values = Array(repeating: 0, count: size)
+        entries = Array(repeating: Entry(key: 0, value: 0), count: size)
         mask = size - 1
     }
 
@@ -24,18 +28,20 @@ public struct IdTable: Sendable {
     @inline(__always)
     public mutating func slot(for rawKey: UInt64, initial: Int64) -> (slot: Int, inserted: Bool) {
         let key = IdTable.normalize(rawKey)
-        if count * 2 >= keys.count { grow() }
-        var i = Int(truncatingIfNeeded: key) & mask
-        while true {
-            let k = keys[i]
-            if k == key { return (i, false) }
-            if k == 0 {
-                keys[i] = key
-                values[i] = initial
-                count += 1
-                return (i, true)
+        if count &* 2 >= entries.count { grow() }
+        let mask = self.mask
+        return entries.withUnsafeMutableBufferPointer { e in
+            var i = Int(truncatingIfNeeded: key) & mask
+            while true {
+                let k = e[i].key
+                if k == key { return (i, false) }
+                if k == 0 {
+                    e[i] = Entry(key: key, value: initial)
+                    count &+= 1
+                    return (i, true)
+                }
+                i = (i &+ 1) & mask
             }
-            i = (i + 1) & mask
         }
     }
 
@@ -45,16 +51,16 @@ public struct IdTable: Sendable {
         let key = IdTable.normalize(rawKey)
         var i = Int(truncatingIfNeeded: key) & mask
         while true {
-            let k = keys[i]
-            if k == key { return values[i] }
+            let k = entries[i].key
+            if k == key { return entries[i].value }
             if k == 0 { return nil }
             i = (i + 1) & mask
         }
     }
 
     @inline(__always) public subscript(slot slot: Int) -> Int64 {
-        get { values[slot] }
-        set { values[slot] = newValue }
+        get { entries[slot].value }
+        set { entries[slot].value = newValue }
     }
 
     /// Removes `key`; true if it was present.
@@ -62,26 +68,22 @@ public struct IdTable: Sendable {
     public mutating func remove(_ rawKey: UInt64) -> Bool {
         let key = IdTable.normalize(rawKey)
         var i = Int(truncatingIfNeeded: key) & mask
-        while keys[i] != key {
-            if keys[i] == 0 { return false }
+        while entries[i].key != key {
+            if entries[i].key == 0 { return false }
             i = (i + 1) & mask
         }
         // Backward-shift deletion keeps probe chains intact without tombstones.
         var hole = i
         var j = (i + 1) & mask
-        while keys[j] != 0 {
-            let home = Int(truncatingIfNeeded: keys[j]) & mask
-            let distanceFromHome = (j - home) & mask
-            let distanceFromHole = (j - hole) & mask
-            if distanceFromHome >= distanceFromHole {
-                keys[hole] = keys[j]
-                values[hole] = values[j]
+        while entries[j].key != 0 {
+            let home = Int(truncatingIfNeeded: entries[j].key) & mask
+            if (j - home) & mask >= (j - hole) & mask {
+                entries[hole] = entries[j]
                 hole = j
             }
             j = (j + 1) & mask
         }
-        keys[hole] = 0
-        values[hole] = 0
+        entries[hole] = Entry(key: 0, value: 0)
         count -= 1
         return true
     }
@@ -90,10 +92,10 @@ public struct IdTable: Sendable {
     /// Spreading this over time keeps a sweep from ever pausing the hot path.
     public mutating func sweep(from cursor: Int, count slots: Int, expired: (Int64) -> Bool) -> Int {
         var i = cursor & mask
-        var left = min(slots, keys.count)
+        var left = min(slots, entries.count)
         while left > 0 {
-            if keys[i] != 0, expired(values[i]) {
-                remove(keys[i])  // backward shift may move a later entry into `i`: look again
+            if entries[i].key != 0, expired(entries[i].value) {
+                remove(entries[i].key)  // backward shift may move a later entry into `i`: look again
             } else {
                 i = (i + 1) & mask
             }
@@ -103,31 +105,24 @@ public struct IdTable: Sendable {
     }
 
     /// Slots in the table.
-    public var capacity: Int { keys.count }
+    public var capacity: Int { entries.count }
 
     /// Keeps only the entries whose value satisfies `keep` (rebuilds the table).
     public mutating func filter(_ keep: (Int64) -> Bool) {
         var next = IdTable(capacity: max(16, count))
-        for i in keys.indices where keys[i] != 0 && keep(values[i]) {
-            let (s, _) = next.slot(for: keys[i], initial: values[i])
-            next.values[s] = values[i]
+        for e in entries where e.key != 0 && keep(e.value) {
+            _ = next.slot(for: e.key, initial: e.value)
         }
         self = next
     }
 
     mutating func grow() {
-        let oldKeys = keys
-        let oldValues = values
-        let size = keys.count * 2
-        keys = Array(repeating: 0, count: size)
-        values = Array(repeating: 0, count: size)
-        mask = size - 1
+        let old = entries
+        entries = Array(repeating: Entry(key: 0, value: 0), count: old.count * 2)
+        mask = entries.count - 1
         count = 0
-        for i in oldKeys.indices where oldKeys[i] != 0 {
-            let (s, _) = slot(for: oldKeys[i], initial: oldValues[i])
-            values[s] = oldValues[i]
-        }
+        for e in old where e.key != 0 { _ = slot(for: e.key, initial: e.value) }
     }
 
-    public var memoryBytes: Int { keys.count * 16 }
+    public var memoryBytes: Int { entries.count * 16 }
 }
