@@ -3,7 +3,7 @@
 public struct DimensionGroups: Sendable {
     public static let otherName = "other"
     public let cap: Int
-    var index: [UInt64: Int32] = [:]
+    var index = IdTable()
     public internal(set) var names: [String] = []
     public internal(set) var series: [Series] = []
     /// Index of the shared `other` series, once the cap is reached.
@@ -16,12 +16,12 @@ public struct DimensionGroups: Sendable {
     /// The series index for a value (creating it while under the cap).
     @inline(__always)
     mutating func seriesIndex(for value: StringRef, bytes: UnsafeRawBufferPointer, second: Int64) -> Int {
-        if let i = index[value.hash] { return Int(i) }
+        if let i = index.value(for: value.hash) { return Int(i) }
         if names.count - (otherIndex == nil ? 0 : 1) < cap {
             let i = series.count
             names.append(JSONReader.string(value, in: bytes))
             series.append(Series(second: second, tracksSessionsAndThreads: false))
-            index[value.hash] = Int32(i)
+            _ = index.slot(for: value.hash, initial: Int64(i))
             return i
         }
         overflowEvents += 1
@@ -33,8 +33,15 @@ public struct DimensionGroups: Sendable {
         return o
     }
 
+    /// The series index of a value already seen (or `other`), without creating one.
+    @inline(__always)
+    func existingIndex(for hash: UInt64) -> Int? {
+        if let i = index.value(for: hash) { return Int(i) }
+        return otherIndex
+    }
+
     /// The series index of a value given as text, if present.
     public func lookup(_ value: String) -> Int? {
-        index[StableHash.hash(value)].map(Int.init)
+        index.value(for: StableHash.hash(value)).map(Int.init)
     }
 }

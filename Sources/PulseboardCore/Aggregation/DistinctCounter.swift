@@ -85,6 +85,9 @@ public struct DistinctCounter: Sendable {
         sweepCursor = lastSeen.sweep(from: sweepCursor, count: slots) { $0 < horizon }
     }
 
+    /// Prefetches `key`'s slot (see `IdTable.touch`).
+    @inline(__always) func touch(_ key: UInt64) -> UInt64 { lastSeen.touch(key) }
+
     /// Records `key` active at second `t` (`t` ≤ the current second, within the last day).
     @inline(__always)
     public mutating func record(_ key: UInt64, at t: Int64) {

@@ -45,6 +45,13 @@ public struct IdTable: Sendable {
         }
     }
 
+    /// Loads the home slot of `key` and returns its key bits. Issued for many keys before they
+    /// are used, these independent loads overlap their cache misses (a software prefetch).
+    @inline(__always)
+    public func touch(_ rawKey: UInt64) -> UInt64 {
+        entries.withUnsafeBufferPointer { $0[Int(truncatingIfNeeded: IdTable.normalize(rawKey)) & mask].key }
+    }
+
     /// The value of `key`, if present.
     @inline(__always)
     public func value(for rawKey: UInt64) -> Int64? {

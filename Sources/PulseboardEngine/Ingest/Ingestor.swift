@@ -124,6 +124,7 @@ public final class Ingestor: Sendable {
             (late, historyOnly) = state.withLockedValue { s in
                 var late = 0
                 var historyOnly = 0
+                for e in batch.events { s.aggregator.prefetch(e, batch: batch) }
                 for e in batch.events where mask[Int(e.index) >> 3] & (1 << UInt8(e.index & 7)) != 0 {
                     switch s.aggregator.record(e, batch: batch, bytes: bytes, arrivalMs: now) {
                     case .live: break
