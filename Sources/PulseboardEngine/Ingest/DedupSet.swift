@@ -14,6 +14,9 @@ struct DedupSet: Sendable {
         self.maxIds = maxIds
     }
 
+    /// Prefetches `id`'s slot (see `IdTable.touch`).
+    @inline(__always) func touch(_ id: UInt64) -> UInt64 { ids.touch(id) }
+
     /// Inserts `id`; false when it was already present (a duplicate).
     @inline(__always)
     mutating func insert(_ id: UInt64, second: Int64) -> Bool {

@@ -17,6 +17,8 @@ public final class Ingestor: Sendable {
         var dedup: DedupSet
         var limiter: UserRateLimiter
         var lastMaintenanceSecond: Int64 = 0
+        /// Keeps prefetch loads from being optimised away.
+        var prefetchSink: UInt64 = 0
     }
 
     public let configuration: IngestConfiguration
@@ -86,6 +88,9 @@ public final class Ingestor: Sendable {
                 early = s.dedup.expire(now: second)
                 s.limiter.sweep(minute: minute)
             }
+            var sink: UInt64 = 0
+            for e in batch.events { sink ^= s.dedup.touch(e.eventId) ^ s.limiter.touch(e.user.hash) }
+            s.prefetchSink ^= sink
             for e in batch.events {
                 if e.eventId != 0 {
                     guard s.dedup.insert(e.eventId, second: second) else {

@@ -9,6 +9,9 @@ struct UserRateLimiter: Sendable {
 
     init(limitPerMinute: Int) { self.limitPerMinute = UInt32(clamping: limitPerMinute) }
 
+    /// Prefetches `user`'s slot (see `IdTable.touch`).
+    @inline(__always) func touch(_ user: UInt64) -> UInt64 { counts.touch(user) }
+
     /// Takes one event from `user`'s allowance for the minute of `nowMs`; false when exhausted.
     @inline(__always)
     mutating func allow(_ user: UInt64, minute: Int64) -> Bool {
