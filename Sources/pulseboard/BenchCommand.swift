@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load clients for benchmarking a running server",
-        subcommands: [IngestBenchCommand.self]
+        subcommands: [IngestBenchCommand.self, DecodeBenchCommand.self]
     )
 }
 
@@ -83,5 +83,23 @@ struct IngestBenchCommand: AsyncParsableCommand {
 
     private static func printError(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+/// `pulseboard bench decode`: decode + validate alone, in process, on one core.
+struct DecodeBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode", abstract: "Measure event decode + validation alone (one core, no server)")
+
+    @Option(help: "Batches to decode.")
+    var batches = 20_000
+
+    @Option(help: "Events per batch.")
+    var batchSize = 100
+
+    func run() throws {
+        let r = DecodeBenchmark(batches: batches, batchSize: batchSize).run()
+        print(String(format: "decoded %d events (%.1f MB) in %.3f s: %.0f events/s, %.0f MB/s, %.2f µs/event",
+            r.events, Double(r.bytes) / 1e6, r.seconds, r.eventsPerSecond, r.megabytesPerSecond, r.seconds / Double(r.events) * 1e6))
     }
 }
