@@ -2,8 +2,9 @@
 ///
 /// Keys are `StableHash` outputs, already uniformly mixed, so the table indexes with their low
 /// bits instead of hashing again (Swift's `Dictionary` would run SipHash on every lookup).
-/// Linear probing, load ≤ 1/2, key and value side by side, backward-shift deletion: one cache
-/// line per lookup.
+/// Linear probing, load ≤ 1/2, key and value side by side (one cache line per lookup),
+/// backward-shift deletion, and incremental growth: when the table doubles, the old slots move
+/// over a few at a time with later operations, so no single call pays for a whole rehash.
 public struct IdTable: Sendable {
     struct Entry: Sendable {
         var key: UInt64
@@ -11,8 +12,15 @@ public struct IdTable: Sendable {
     }
 
     var entries: [Entry]
-    public private(set) var count = 0
     var mask: Int
+    /// Entries in both tables.
+    public private(set) var count = 0
+    /// The table being migrated away from (empty when not growing).
+    var old: [Entry] = []
+    var oldMask = 0
+    var oldCursor = 0
+    /// Old slots migrated per operation; ≥ 2 guarantees migration ends before the new table fills.
+    static let migrationStep = 8
 
     public init(capacity: Int = 16) {
         var size = 16
@@ -24,45 +32,66 @@ public struct IdTable: Sendable {
     /// 0 marks an empty slot, so id 0 is stored as 1.
     @inline(__always) static func normalize(_ key: UInt64) -> UInt64 { key == 0 ? 1 : key }
 
+    @inline(__always) var migrating: Bool { !old.isEmpty }
+
+    /// Finds `key` in `table`: (slot, true) if present, else (first empty slot, false).
+    @inline(__always)
+    static func probe(_ table: UnsafeBufferPointer<Entry>, _ mask: Int, _ key: UInt64) -> (Int, Bool) {
+        var i = Int(truncatingIfNeeded: key) & mask
+        while true {
+            let k = table[i].key
+            if k == key { return (i, true) }
+            if k == 0 { return (i, false) }
+            i = (i &+ 1) & mask
+        }
+    }
+
     /// The slot of `key`, inserting it with `initial` when absent.
     @inline(__always)
     public mutating func slot(for rawKey: UInt64, initial: Int64) -> (slot: Int, inserted: Bool) {
         let key = IdTable.normalize(rawKey)
-        if count &* 2 >= entries.count { grow() }
-        let mask = self.mask
-        return entries.withUnsafeMutableBufferPointer { e in
-            var i = Int(truncatingIfNeeded: key) & mask
-            while true {
-                let k = e[i].key
-                if k == key { return (i, false) }
-                if k == 0 {
-                    e[i] = Entry(key: key, value: initial)
-                    count &+= 1
-                    return (i, true)
-                }
-                i = (i &+ 1) & mask
-            }
+        if migrating {
+            migrate(IdTable.migrationStep)
+        } else if count &* 2 >= entries.count {
+            startGrowing()
         }
+        let mask = self.mask
+        let (i, found) = entries.withUnsafeBufferPointer { IdTable.probe($0, mask, key) }
+        if found { return (i, false) }
+        var value = initial
+        var inserted = true
+        if migrating, let j = old.withUnsafeBufferPointer({ t -> Int? in
+            let (j, f) = IdTable.probe(t, oldMask, key)
+            return f ? j : nil
+        }) {
+            // Present in the old table: move it over now.
+            value = old[j].value
+            IdTable.removeAt(j, in: &old, mask: oldMask)
+            inserted = false
+        } else {
+            count &+= 1
+        }
+        entries[i] = Entry(key: key, value: value)
+        return (i, inserted)
     }
 
     /// Loads the home slot of `key` and returns its key bits. Issued for many keys before they
     /// are used, these independent loads overlap their cache misses (a software prefetch).
     @inline(__always)
     public func touch(_ rawKey: UInt64) -> UInt64 {
-        entries.withUnsafeBufferPointer { $0[Int(truncatingIfNeeded: IdTable.normalize(rawKey)) & mask].key }
+        let key = IdTable.normalize(rawKey)
+        return entries.withUnsafeBufferPointer { $0[Int(truncatingIfNeeded: key) & mask].key }
     }
 
     /// The value of `key`, if present.
     @inline(__always)
     public func value(for rawKey: UInt64) -> Int64? {
         let key = IdTable.normalize(rawKey)
-        var i = Int(truncatingIfNeeded: key) & mask
-        while true {
-            let k = entries[i].key
-            if k == key { return entries[i].value }
-            if k == 0 { return nil }
-            i = (i + 1) & mask
-        }
+        let (i, found) = entries.withUnsafeBufferPointer { IdTable.probe($0, mask, key) }
+        if found { return entries[i].value }
+        guard migrating else { return nil }
+        let (j, inOld) = old.withUnsafeBufferPointer { IdTable.probe($0, oldMask, key) }
+        return inOld ? old[j].value : nil
     }
 
     @inline(__always) public subscript(slot slot: Int) -> Int64 {
@@ -74,35 +103,75 @@ public struct IdTable: Sendable {
     @discardableResult
     public mutating func remove(_ rawKey: UInt64) -> Bool {
         let key = IdTable.normalize(rawKey)
-        var i = Int(truncatingIfNeeded: key) & mask
-        while entries[i].key != key {
-            if entries[i].key == 0 { return false }
-            i = (i + 1) & mask
+        let (i, found) = entries.withUnsafeBufferPointer { IdTable.probe($0, mask, key) }
+        if found {
+            IdTable.removeAt(i, in: &entries, mask: mask)
+            count -= 1
+            return true
         }
-        // Backward-shift deletion keeps probe chains intact without tombstones.
+        guard migrating else { return false }
+        let (j, inOld) = old.withUnsafeBufferPointer { IdTable.probe($0, oldMask, key) }
+        guard inOld else { return false }
+        IdTable.removeAt(j, in: &old, mask: oldMask)
+        count -= 1
+        return true
+    }
+
+    /// Backward-shift deletion: keeps probe chains intact without tombstones.
+    static func removeAt(_ i: Int, in table: inout [Entry], mask: Int) {
         var hole = i
         var j = (i + 1) & mask
-        while entries[j].key != 0 {
-            let home = Int(truncatingIfNeeded: entries[j].key) & mask
+        while table[j].key != 0 {
+            let home = Int(truncatingIfNeeded: table[j].key) & mask
             if (j - home) & mask >= (j - hole) & mask {
-                entries[hole] = entries[j]
+                table[hole] = table[j]
                 hole = j
             }
             j = (j + 1) & mask
         }
-        entries[hole] = Entry(key: 0, value: 0)
-        count -= 1
-        return true
+        table[hole] = Entry(key: 0, value: 0)
+    }
+
+    mutating func startGrowing() {
+        old = entries
+        oldMask = mask
+        oldCursor = 0
+        entries = Array(repeating: Entry(key: 0, value: 0), count: old.count * 2)
+        mask = entries.count - 1
+    }
+
+    /// Moves up to `n` slots of the old table into the new one.
+    mutating func migrate(_ n: Int) {
+        var left = n
+        while left > 0 {
+            guard oldCursor < old.count else {
+                old = []
+                return
+            }
+            let e = old[oldCursor]
+            if e.key != 0 {
+                let mask = self.mask
+                let (i, _) = entries.withUnsafeBufferPointer { IdTable.probe($0, mask, e.key) }
+                entries[i] = e
+                // Removing shifts a later entry into this slot: look at it again.
+                IdTable.removeAt(oldCursor, in: &old, mask: oldMask)
+            } else {
+                oldCursor += 1
+            }
+            left -= 1
+        }
     }
 
     /// Removes expired entries from `count` slots starting at `cursor`; returns where to go on.
     /// Spreading this over time keeps a sweep from ever pausing the hot path.
     public mutating func sweep(from cursor: Int, count slots: Int, expired: (Int64) -> Bool) -> Int {
+        if migrating { migrate(slots) }
         var i = cursor & mask
         var left = min(slots, entries.count)
         while left > 0 {
             if entries[i].key != 0, expired(entries[i].value) {
-                remove(entries[i].key)  // backward shift may move a later entry into `i`: look again
+                IdTable.removeAt(i, in: &entries, mask: mask)  // a later entry may shift into `i`: look again
+                count -= 1
             } else {
                 i = (i + 1) & mask
             }
@@ -114,22 +183,5 @@ public struct IdTable: Sendable {
     /// Slots in the table.
     public var capacity: Int { entries.count }
 
-    /// Keeps only the entries whose value satisfies `keep` (rebuilds the table).
-    public mutating func filter(_ keep: (Int64) -> Bool) {
-        var next = IdTable(capacity: max(16, count))
-        for e in entries where e.key != 0 && keep(e.value) {
-            _ = next.slot(for: e.key, initial: e.value)
-        }
-        self = next
-    }
-
-    mutating func grow() {
-        let old = entries
-        entries = Array(repeating: Entry(key: 0, value: 0), count: old.count * 2)
-        mask = entries.count - 1
-        count = 0
-        for e in old where e.key != 0 { _ = slot(for: e.key, initial: e.value) }
-    }
-
-    public var memoryBytes: Int { entries.count * 16 }
+    public var memoryBytes: Int { (entries.count + old.count) * 16 }
 }

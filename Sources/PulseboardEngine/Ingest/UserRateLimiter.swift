@@ -5,7 +5,7 @@ import PulseboardCore
 struct UserRateLimiter: Sendable {
     let limitPerMinute: UInt32
     var counts = IdTable(capacity: 1024)
-    var sweptMinute: Int64 = 0
+    var sweepCursor = 0
 
     init(limitPerMinute: Int) { self.limitPerMinute = UInt32(clamping: limitPerMinute) }
 
@@ -24,10 +24,10 @@ struct UserRateLimiter: Sendable {
         return true
     }
 
-    /// Drops entries of past minutes.
+    /// Drops entries of past minutes, a slice of the table per call (called once a second: a
+    /// full pass a minute), so no call pauses ingest.
     mutating func sweep(minute: Int64) {
-        guard minute > sweptMinute else { return }
-        sweptMinute = minute
-        counts.filter { $0 >> 32 >= minute }
+        guard counts.count > 0 else { return }
+        sweepCursor = counts.sweep(from: sweepCursor, count: max(64, counts.capacity / 60)) { $0 >> 32 < minute }
     }
 }
