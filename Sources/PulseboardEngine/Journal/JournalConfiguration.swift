@@ -10,7 +10,7 @@ public struct JournalConfiguration: Sendable, Equatable {
 
     public var writePolicy: WritePolicy = .batched
     /// fsync period of the `batched` policy.
-    public var fsyncIntervalMs: Int = 200
+    public var fsyncIntervalMs: Int = 50
     /// A segment is closed and a new one started past this size.
     public var segmentBytes: Int = 64 * 1024 * 1024
     /// Whole segments older than this are deleted.

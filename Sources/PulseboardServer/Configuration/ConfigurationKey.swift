@@ -38,7 +38,7 @@ public struct ConfigurationKey: Sendable {
         .init(key: "ingest.dedup_horizon_seconds", kind: .integer(0...2_592_000), defaultValue: "86400", summary: "How long an `event_id` is remembered for deduplication."),
         .init(key: "ingest.dedup_max_ids", kind: .integer(1000...100_000_000), defaultValue: "5000000", summary: "Cap on remembered `event_id`s (~40 B each); past it the oldest are forgotten early."),
         .init(key: "journal.write_policy", kind: .oneOf(["batched", "durable"]), defaultValue: "batched", summary: "`durable`: fsync before the 2xx (group commit). `batched`: written before the 2xx, fsynced every `journal.fsync_interval_ms`."),
-        .init(key: "journal.fsync_interval_ms", kind: .integer(1...60_000), defaultValue: "200", summary: "fsync period of the batched policy."),
+        .init(key: "journal.fsync_interval_ms", kind: .integer(1...60_000), defaultValue: "50", summary: "fsync period of the batched policy (the most a power cut can lose)."),
         .init(key: "journal.segment_bytes", kind: .integer(1_048_576...4_294_967_296), defaultValue: "67108864", summary: "Segment size before a new segment file starts."),
         .init(key: "retention.raw_days", kind: .integer(1...3650), defaultValue: "90", summary: "Journal segments older than this are deleted (checked hourly)."),
         .init(key: "aggregation.dimensions", kind: .stringList, defaultValue: DimensionDefaults.list, summary: "Properties (or context fields) events can be grouped and filtered by; `event_type` is always one. At most 32."),
