@@ -231,6 +231,12 @@ public final class Ingestor: Sendable {
             let count: Int = state.withLockedValue { s in
                 s.aggregator.advance(toMillis: now)
                 var n = 0
+                var sink: UInt64 = 0
+                for e in batch.events {
+                    sink ^= s.dedup.touch(e.eventId)
+                    s.aggregator.prefetch(e, batch: batch)
+                }
+                s.prefetchSink ^= sink
                 for e in batch.events where record.accepted(Int(e.index)) {
                     if e.eventId != 0 { _ = s.dedup.insert(e.eventId, second: arrivalSecond) }
                     s.aggregator.record(e, batch: batch, bytes: record.body, arrivalMs: record.arrivalMs)
