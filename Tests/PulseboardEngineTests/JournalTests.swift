@@ -138,3 +138,43 @@ import Testing
         journal.close()
     }
 }
+
+@Suite struct IngestRefusalTests {
+    @Test func ingestIsRefusedUntilReplayFinishes() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = ManualClock(millis: 1_790_000_000_000)
+        let journal = try Journal(directory: dir, configuration: JournalConfiguration(), telemetry: Telemetry(), logger: testLogger)
+        let ingestor = Ingestor(
+            configuration: IngestConfiguration(), aggregation: Aggregator.Configuration(), journal: journal,
+            telemetry: Telemetry(), clock: clock, logger: testLogger)
+        let body = TestEvent.batch([TestEvent(type: "x", timestampMs: clock.nowMillis(), user: "u")])
+        #expect(throws: IngestError(.notReady, "the journal is still being replayed; retry shortly", retryAfterSeconds: 1)) {
+            try ingestor.ingest(body, format: .json)
+        }
+        ingestor.markReady()
+        #expect(try ingestor.ingest(body, format: .json).accepted == 1)
+        journal.close()
+    }
+
+    @Test func aJournalFailureKeepsNothingAndForgetsTheIds() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = ManualClock(millis: 1_790_000_000_000)
+        let ingestor = try makeIngestor(directory: dir, clock: clock)
+        ingestor.journal.close()
+        let body = TestEvent.batch([TestEvent(type: "x", timestampMs: clock.nowMillis(), id: "once", user: "u")])
+        do {
+            _ = try ingestor.ingest(body, format: .json)
+            Issue.record("expected a journal failure")
+        } catch {
+            #expect(error.code == .journalFailure)
+            #expect(error.retryAfterSeconds == 5)
+        }
+        #expect(try ingestor.query(MetricQuery(metric: .events, windowSeconds: 60)).value == 0)
+        // The id was rolled back: a retry on a working journal is not a "duplicate".
+        let reopened = try makeIngestor(directory: dir, clock: clock)
+        #expect(try reopened.ingest(body, format: .json).accepted == 1)
+        reopened.journal.close()
+    }
+}
