@@ -39,9 +39,9 @@ public struct SyntheticTraffic: Sendable {
     public func rate(atMillis ms: Int64) -> Double {
         let secondOfDay = Double((ms / 1000) % 86_400)
         let hour = secondOfDay / 3600
-        let daily = 0.2 + 0.8 * max(0, (1 + cos((hour - 14) / 24 * 2 * Double.pi)) / 2)
+        let daily = 0.35 + 0.65 * max(0, (1 + cos((hour - 14) / 24 * 2 * Double.pi)) / 2)
         let weekday = (Int(ms / 86_400_000) + 4) % 7  // 0 = Sunday
-        let weekly = weekday == 0 || weekday == 6 ? 0.45 : 1.0
+        let weekly = weekday == 0 || weekday == 6 ? 0.6 : 1.0
         return configuration.peakEventsPerSecond * daily * weekly
     }
 
