@@ -68,6 +68,12 @@ import Testing
             #expect(pre.status == .noContent)
             #expect(pre.headers[.accessControlAllowOrigin] == "https://app.example")
             #expect(pre.headers[.accessControlAllowHeaders]?.contains("Authorization") == true)
+            let queryPreflight = try await client.execute(
+                uri: "/api/metrics/query", method: .options,
+                headers: [.origin: "https://app.example", .accessControlRequestMethod: "GET"]
+            ) { $0 }
+            #expect(queryPreflight.status == .noContent)
+            #expect(queryPreflight.headers[.accessControlAllowOrigin] == "https://app.example")
             let other = try await client.execute(uri: "/api/metrics", method: .get, headers: [.origin: "https://evil.example"]) { $0 }
             #expect(other.headers[.accessControlAllowOrigin] == nil)
             let (s, h, _) = try await client.ingest("{", headers: [.origin: "https://app.example"])

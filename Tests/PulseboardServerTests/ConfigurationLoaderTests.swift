@@ -7,7 +7,7 @@ import Testing
 @Suite struct ConfigurationLoaderTests {
     func write(_ text: String) -> String {
         let path = NSTemporaryDirectory() + "pb-config-\(UUID().uuidString).json"
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         return path
     }
 

@@ -22,11 +22,12 @@ public struct DistinctCounter: Sendable {
     var minute: Int64
     var sweepCursor = 0
 
-    public init(second: Int64) {
+    /// A counter at `second`; an untracked one holds no memory and ignores everything.
+    public init(second: Int64, tracked: Bool = true) {
         self.second = second
         self.minute = DistinctCounter.floorDiv(second, 60)
-        self.fine = Array(repeating: 0, count: DistinctCounter.fineCapacity)
-        self.coarse = Array(repeating: 0, count: DistinctCounter.coarseCapacity)
+        self.fine = tracked ? Array(repeating: 0, count: DistinctCounter.fineCapacity) : []
+        self.coarse = tracked ? Array(repeating: 0, count: DistinctCounter.coarseCapacity) : []
     }
 
     @inline(__always) static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {

@@ -23,8 +23,8 @@ public struct Series: Sendable {
             width: 60, capacity: Series.coarseCapacity, standardLengths: [60, 1440],
             currentBucket: DistinctCounter.floorDiv(second, 60))
         users = DistinctCounter(second: second)
-        sessions = DistinctCounter(second: second)
-        threads = DistinctCounter(second: second)
+        sessions = DistinctCounter(second: second, tracked: tracksSessionsAndThreads)
+        threads = DistinctCounter(second: second, tracked: tracksSessionsAndThreads)
     }
 
     public mutating func advance(to second: Int64) {

@@ -211,10 +211,7 @@ public struct EventDecoder: Sendable {
                             problem = problem ?? ("event_type", "must not be empty")
                         }
                     }
-                    let v = t
-                    batch.dims.append(DimValue(dimension: 0, value: v))
-                    e.dimCount += 1
-                    e.dimMask |= 1
+                    addDimension(0, t, to: &e, batch: &batch)
                     if propertiesStart >= 0 {
                         // Properties came first: validate them now that the type is known.
                         let save = r.pos
@@ -310,14 +307,8 @@ public struct EventDecoder: Sendable {
                     } else if r.equals(key, "session_id"), r.nextKind() == .string {
                         let s = try r.readString()
                         if e.session.isNone, s.length > 0 { e.session = s }
-                    } else if let d = dimensions.index(ofHash: key.hash), e.dimMask & (1 << UInt32(d)) == 0,
-                        let v = try readDimValue(&r)
-                    {
-                        batch.dims.append(DimValue(dimension: UInt8(d), value: v))
-                        e.dimCount += 1
-                        e.dimMask |= 1 << UInt32(d)
                     } else {
-                        try r.skipValue()
+                        try readDimensionOrSkip(&r, key: key, event: &e, batch: &batch)
                     }
                 } while r.consume(UInt8(ascii: ","))
             }
@@ -338,6 +329,24 @@ public struct EventDecoder: Sendable {
             return
         }
         batch.events.append(e)
+    }
+
+    /// Records dimension `d`'s value for event `e`.
+    @inline(__always)
+    func addDimension(_ d: Int, _ v: StringRef, to e: inout DecodedEvent, batch: inout DecodedBatch) {
+        batch.dims.append(DimValue(dimension: UInt8(d), value: v))
+        e.dimCount += 1
+        e.dimMask |= 1 << UInt32(d)
+    }
+
+    /// Reads the value of `key` as a dimension of `e` if it is a tracked one the event does not
+    /// have yet; skips it otherwise.
+    func readDimensionOrSkip(_ r: inout JSONReader, key: StringRef, event e: inout DecodedEvent, batch: inout DecodedBatch) throws(JSONSyntaxError) {
+        if let d = dimensions.index(ofHash: key.hash), e.dimMask & (1 << UInt32(d)) == 0, let v = try readDimValue(&r) {
+            addDimension(d, v, to: &e, batch: &batch)
+        } else {
+            try r.skipValue()
+        }
     }
 
     /// Reads a dimension value: strings as themselves, numbers and booleans by their text.
@@ -382,13 +391,7 @@ public struct EventDecoder: Sendable {
                     }
                 }
                 if !handled {
-                    if let d = dimensions.index(ofHash: key.hash), e.dimMask & (1 << UInt32(d)) == 0, let v = try readDimValue(&r) {
-                        batch.dims.append(DimValue(dimension: UInt8(d), value: v))
-                        e.dimCount += 1
-                        e.dimMask |= 1 << UInt32(d)
-                    } else {
-                        try r.skipValue()
-                    }
+                    try readDimensionOrSkip(&r, key: key, event: &e, batch: &batch)
                 }
             } while r.consume(UInt8(ascii: ","))
             try r.expect(UInt8(ascii: "}"))
@@ -468,9 +471,7 @@ public struct EventDecoder: Sendable {
                 let raw = UnsafeRawBufferPointer(rebasing: r.bytes[s..<r.pos])
                 v = StringRef(start: Int32(s), length: Int32(r.pos - s), hash: StableHash.hash(raw), hasEscapes: false)
             }
-            batch.dims.append(DimValue(dimension: UInt8(d), value: v))
-            e.dimCount += 1
-            e.dimMask |= 1 << UInt32(d)
+            addDimension(d, v, to: &e, batch: &batch)
         }
     }
 }

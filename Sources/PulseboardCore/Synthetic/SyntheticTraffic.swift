@@ -80,13 +80,6 @@ public struct SyntheticTraffic: Sendable {
         out.append(contentsOf: Array("]}".utf8))
     }
 
-    /// Appends one event as a single NDJSON line (with its own user and context).
-    public mutating func appendLine(into out: inout [UInt8], atMillis ms: Int64) {
-        let user = Int(rng.next() % UInt64(configuration.users))
-        appendEvent(into: &out, user: user, atMillis: ms, perEventUser: true, eventIds: true)
-        out.append(0x0A)
-    }
-
     mutating func appendContextTail(_ out: inout [UInt8], user: Int) {
         let org = user % configuration.orgs
         out.append(contentsOf: Array(#"","org_id":"org-"#.utf8))

@@ -174,15 +174,6 @@ public final class Ingestor: Sendable {
         return try result.get()
     }
 
-    /// Runs `body` with the live aggregator moved to now (for composite reads such as frames).
-    public func withAggregator<R>(_ body: (borrowing Aggregator) throws -> R) rethrows -> R {
-        let now = clock.nowMillis()
-        return try state.withLockedValue { s in
-            s.aggregator.advance(toMillis: now)
-            return try body(s.aggregator)
-        }
-    }
-
     /// Sizes for `/metrics`.
     public struct Stats: Sendable {
         public var windowMemoryBytes: Int

@@ -49,8 +49,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
-        } catch let error as NIOTooManyBytesError {
-            _ = error
+        } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, code: "body_too_large", "request body is larger than allowed (ingest.max_body_bytes)")
         } catch let error as HTTPError {
             throw APIError(error.status, code: "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)

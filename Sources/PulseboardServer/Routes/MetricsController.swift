@@ -15,6 +15,9 @@ struct MetricsController<Context: RequestContext>: Sendable {
     func addRoutes(to router: Router<Context>) {
         router.get("/api/metrics") { request, _ in try self.catalogue(request) }
         router.get("/api/metrics/query") { request, _ in try self.query(request) }
+        // CORS preflight (answered by AllowedOriginsMiddleware for allowed origins).
+        router.on("/api/metrics", method: .options) { _, _ in Response(status: .noContent) }
+        router.on("/api/metrics/query", method: .options) { _, _ in Response(status: .noContent) }
     }
 
     func catalogue(_ request: Request) throws -> Response {
