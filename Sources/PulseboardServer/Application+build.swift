@@ -33,6 +33,8 @@ public func buildApplication(
         configuration: configuration.ingest, aggregation: configuration.aggregation, journal: journal,
         telemetry: telemetry, clock: clock, logger: logger)
     let authorizer = Authorizer(keys: configuration.apiKeys)
+    let dashboards = DashboardStore(directory: configuration.paths.dashboards, dimensions: configuration.aggregation.dimensions, logger: logger)
+    dashboards.load()
 
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: AllowedOriginsMiddleware(origins: configuration.server.corsAllowedOrigins))
@@ -44,6 +46,7 @@ public func buildApplication(
     ).addRoutes(to: router)
     MetricsController(ingestor: ingestor, authorizer: authorizer, dimensions: configuration.aggregation.dimensions).addRoutes(to: router)
     OperationsController(ingestor: ingestor).addRoutes(to: router)
+    DashboardsController(store: dashboards, ingestor: ingestor, authorizer: authorizer).addRoutes(to: router)
 
     var services: [any Service] = [
         JournalService(

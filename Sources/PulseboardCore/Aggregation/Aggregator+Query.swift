@@ -1,32 +1,14 @@
 extension Aggregator {
     /// Answers `query` from the live windows (O(1) for standard windows without grouping).
     public func query(_ q: MetricQuery) throws(QueryError) -> QueryResult {
-        guard q.windowSeconds >= 1, q.windowSeconds <= Aggregator.maxWindowSeconds else {
-            throw QueryError(.badWindow, "window must be from 1s to 24h")
-        }
         let dims = configuration.dimensions
+        try q.validate(against: dims)
         var base = root
         var typeFilter: EventType? = nil
         var empty = false
-
-        if q.metric == .activeSessions || q.metric == .activeThreads, q.filter != nil || q.groupBy != nil {
-            throw QueryError(.unsupported, "\(q.metric.rawValue) is counted for all traffic only; drop filter and group_by")
-        }
-        if let f = q.filter {
-            guard let d = dims.index(of: f.key) else {
-                throw QueryError(.badFilter, "cannot filter on '\(f.key)'; tracked dimensions are " + dims.names.joined(separator: ", ") + " (aggregation.dimensions)")
-            }
+        if let f = q.filter, let d = dims.index(of: f.key) {
             if q.groupBy != nil {
-                guard d == 0 else {
-                    throw QueryError(.unsupported, "group_by combined with a filter on '\(f.key)' is not supported; filter on event_type, or drop group_by")
-                }
-                guard let t = EventType(name: f.value) else {
-                    throw QueryError(.unsupported, "group_by with a filter on custom event type '\(f.value)' is not supported")
-                }
-                guard !q.metric.isDistinct else {
-                    throw QueryError(.unsupported, "\(q.metric.rawValue) cannot combine group_by with filter=event_type; drop one of them")
-                }
-                typeFilter = t
+                typeFilter = EventType(name: f.value)
             } else if let i = groups[d].lookup(f.value) {
                 base = groups[d].series[i]
             } else {
@@ -34,10 +16,7 @@ extension Aggregator {
             }
         }
 
-        if let g = q.groupBy {
-            guard let d = dims.index(of: g) else {
-                throw QueryError(.badGroupBy, "cannot group by '\(g)'; tracked dimensions are " + dims.names.joined(separator: ", ") + " (aggregation.dimensions)")
-            }
+        if let g = q.groupBy, let d = dims.index(of: g) {
             return grouped(q, dimension: d, overall: root, typeFilter: typeFilter)
         }
         if empty { base = Series(second: second) }

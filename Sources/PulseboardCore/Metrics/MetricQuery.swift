@@ -27,6 +27,36 @@ public struct MetricQuery: Sendable, Equatable {
         self.top = top
     }
 
+    /// Checks what can be decided without data: window range, tracked dimensions, and the
+    /// filter / group-by combinations the live windows can answer.
+    public func validate(against dims: DimensionSet) throws(QueryError) {
+        guard windowSeconds >= 1, windowSeconds <= Aggregator.maxWindowSeconds else {
+            throw QueryError(.badWindow, "window must be from 1s to 24h")
+        }
+        if metric == .activeSessions || metric == .activeThreads, filter != nil || groupBy != nil {
+            throw QueryError(.unsupported, "\(metric.rawValue) is counted for all traffic only; drop filter and group_by")
+        }
+        if let f = filter {
+            guard let d = dims.index(of: f.key) else {
+                throw QueryError(.badFilter, "cannot filter on '\(f.key)'; tracked dimensions are " + dims.names.joined(separator: ", ") + " (aggregation.dimensions)")
+            }
+            if groupBy != nil {
+                guard d == 0 else {
+                    throw QueryError(.unsupported, "group_by combined with a filter on '\(f.key)' is not supported; filter on event_type, or drop group_by")
+                }
+                guard EventType(name: f.value) != nil else {
+                    throw QueryError(.unsupported, "group_by with a filter on custom event type '\(f.value)' is not supported")
+                }
+                guard !metric.isDistinct else {
+                    throw QueryError(.unsupported, "\(metric.rawValue) cannot combine group_by with filter=event_type; drop one of them")
+                }
+            }
+        }
+        if let g = groupBy, dims.index(of: g) == nil {
+            throw QueryError(.badGroupBy, "cannot group by '\(g)'; tracked dimensions are " + dims.names.joined(separator: ", ") + " (aggregation.dimensions)")
+        }
+    }
+
     /// Parses query parameters (`metric`, `window`, `agg`, `group_by`, `filter`, `top`).
     public static func parse(_ params: [String: String]) throws(QueryError) -> MetricQuery {
         guard let name = params["metric"] else {

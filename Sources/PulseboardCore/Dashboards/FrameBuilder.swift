@@ -1,0 +1,87 @@
+/// Computes a dashboard frame: one entry per widget with its current values. Pure: the caller
+/// supplies the query function (the live windows) and the clock, so frames are testable alone.
+///
+/// Frames never contain `null`: a value with no data is left out, so every change between two
+/// frames is an RFC 7386 merge patch. Series are objects keyed by bucket start (epoch seconds)
+/// so a delta adds new points and deletes old ones without resending the series.
+public struct FrameBuilder: Sendable {
+    public init() {}
+
+    /// The `widgets` object of a frame for `spec` under resolved `variables`.
+    public func widgets(
+        _ spec: DashboardSpec, variables: [String: String], query: (MetricQuery) -> Result<QueryResult, QueryError>
+    ) -> JSONValue {
+        var out: [(String, JSONValue)] = []
+        out.reserveCapacity(spec.widgets.count)
+        for w in spec.widgets {
+            out.append((w.id, widget(w, spec: spec, variables: variables, query: query)))
+        }
+        return .object(out)
+    }
+
+    /// A whole frame: `{"dashboard", "seq", "ts", "widgets", "alerts"}`.
+    public func frame(dashboard: String, seq: UInt64, timestampMs: Int64, widgets: JSONValue, alerts: JSONValue = .object([])) -> JSONValue {
+        .object([
+            ("dashboard", .string(dashboard)),
+            ("seq", .number(Double(seq))),
+            ("ts", .string(Timestamp.format(millis: timestampMs))),
+            ("widgets", widgets),
+            ("alerts", alerts),
+        ])
+    }
+
+    func widget(
+        _ w: DashboardSpec.Widget, spec: DashboardSpec, variables: [String: String],
+        query: (MetricQuery) -> Result<QueryResult, QueryError>
+    ) -> JSONValue {
+        switch w.type {
+        case .text: return .object([("text", .string(w.text ?? ""))])
+        case .alertList: return .object([("items", .array([]))])
+        default: break
+        }
+        guard let q = w.query else { return .object([]) }
+        let mq = spec.metricQuery(q, variables: variables)
+        var members: [(String, JSONValue)] = []
+        if let unit = w.unit { members.append(("unit", .string(unit))) }
+
+        if w.type == .distribution {
+            var percentiles: [(String, JSONValue)] = []
+            var n = 0
+            for agg in ["avg", "p50", "p90", "p95", "p99", "max"] {
+                var pq = mq
+                pq.aggregation = agg
+                if case .success(let r) = query(pq) {
+                    n = r.sampleSize
+                    if let v = r.value { percentiles.append((agg, .number(v))) }
+                }
+            }
+            if let p95 = percentiles.first(where: { $0.0 == "p95" })?.1, case .number(let v) = p95 {
+                members.append(("value", .number(v)))
+                if let t = w.thresholds { members.append(("status", .string(t.status(of: v)))) }
+            }
+            members.append(("percentiles", .object(percentiles)))
+            members.append(("n", .number(Double(n))))
+            return .object(members)
+        }
+
+        let result: QueryResult
+        switch query(mq) {
+        case .success(let r): result = r
+        case .failure(let e): return .object([("error", .string(e.message))])
+        }
+        if let v = result.value {
+            members.append(("value", .number(v)))
+            if let t = w.thresholds { members.append(("status", .string(t.status(of: v)))) }
+        }
+        members.append(("n", .number(Double(result.sampleSize))))
+        let wantsSeries = w.type == .timeseries || w.sparkline
+        if wantsSeries, let series = result.series {
+            members.append(("series", .object(series.compactMap { p in p.value.map { (String(p.start), .number($0)) } })))
+        }
+        if let groups = result.groups {
+            members.append(("groups", .object(groups.compactMap { g in g.value.map { (g.name, .number($0)) } })))
+            members.append(("order", .array(groups.map { .string($0.name) })))
+        }
+        return .object(members)
+    }
+}
