@@ -38,6 +38,7 @@ let package = Package(
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -82,7 +83,10 @@ let package = Package(
         .testTarget(name: "PulseboardCoreTests", dependencies: ["PulseboardCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PulseboardEngineTests",
-            dependencies: ["PulseboardEngine", "PulseboardCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PulseboardEngine", "PulseboardCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

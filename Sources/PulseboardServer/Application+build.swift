@@ -45,14 +45,17 @@ public func buildApplication(
         durable: configuration.journal.writePolicy == .durable
     ).addRoutes(to: router)
     MetricsController(ingestor: ingestor, authorizer: authorizer, dimensions: configuration.aggregation.dimensions).addRoutes(to: router)
-    OperationsController(ingestor: ingestor).addRoutes(to: router)
-    DashboardsController(store: dashboards, ingestor: ingestor, authorizer: authorizer).addRoutes(to: router)
+    let hub = Hub(configuration: configuration.push, ingestor: ingestor, telemetry: telemetry)
+    OperationsController(ingestor: ingestor, hub: hub).addRoutes(to: router)
+    DashboardsController(store: dashboards, ingestor: ingestor, hub: hub, authorizer: authorizer).addRoutes(to: router)
+    StreamController(hub: hub, store: dashboards, authorizer: authorizer).addRoutes(to: router)
 
     var services: [any Service] = [
         JournalService(
             ingestor: ingestor,
             replayHorizonSeconds: max(Aggregator.maxWindowSeconds, configuration.ingest.dedupHorizonSeconds), logger: logger)
     ]
+    services.append(HubService(hub: hub))
     if options.demo {
         services.append(DemoTrafficService(ingestor: ingestor, configuration: configuration.demo, logger: logger))
     }

@@ -52,7 +52,7 @@ public struct FrameBuilder: Sendable {
                 pq.aggregation = agg
                 if case .success(let r) = query(pq) {
                     n = r.sampleSize
-                    if let v = r.value { percentiles.append((agg, .number(v))) }
+                    if let v = r.value { percentiles.append((agg, .number(JSONWriter.rounded(v)))) }
                 }
             }
             if let p95 = percentiles.first(where: { $0.0 == "p95" })?.1, case .number(let v) = p95 {
@@ -69,17 +69,17 @@ public struct FrameBuilder: Sendable {
         case .success(let r): result = r
         case .failure(let e): return .object([("error", .string(e.message))])
         }
-        if let v = result.value {
+        if let v = result.value.map(JSONWriter.rounded) {
             members.append(("value", .number(v)))
             if let t = w.thresholds { members.append(("status", .string(t.status(of: v)))) }
         }
         members.append(("n", .number(Double(result.sampleSize))))
         let wantsSeries = w.type == .timeseries || w.sparkline
         if wantsSeries, let series = result.series {
-            members.append(("series", .object(series.compactMap { p in p.value.map { (String(p.start), .number($0)) } })))
+            members.append(("series", .object(series.compactMap { p in p.value.map { (String(p.start), .number(JSONWriter.rounded($0))) } })))
         }
         if let groups = result.groups {
-            members.append(("groups", .object(groups.compactMap { g in g.value.map { (g.name, .number($0)) } })))
+            members.append(("groups", .object(groups.compactMap { g in g.value.map { (g.name, .number(JSONWriter.rounded($0))) } })))
             members.append(("order", .array(groups.map { .string($0.name) })))
         }
         return .object(members)

@@ -33,12 +33,16 @@ public struct JSONWriter: Sendable {
     public mutating func int(_ v: Int) { separator(); bytes.append(contentsOf: Array(String(v).utf8)) }
     public mutating func int64(_ v: Int64) { separator(); bytes.append(contentsOf: Array(String(v).utf8)) }
 
-    /// Writes a number: integral values without a fraction, others with up to 6 significant
-    /// decimals; NaN and infinities (not JSON) as null.
+    /// Writes a number exactly (shortest round-trip form; integral values without a fraction);
+    /// NaN and infinities (not JSON) as null. Round values for display with `rounded` first.
     public mutating func number(_ v: Double) {
         guard v.isFinite else { null(); return }
         separator()
-        bytes.append(contentsOf: Array(JSONWriter.format(v).utf8))
+        if v == v.rounded(), abs(v) < 1e15 {
+            bytes.append(contentsOf: Array(String(Int64(v)).utf8))
+        } else {
+            bytes.append(contentsOf: Array(String(v).utf8))
+        }
     }
 
     /// Writes an optional number (nil as null).
@@ -49,14 +53,14 @@ public struct JSONWriter: Sendable {
     /// Writes pre-encoded JSON as a value.
     public mutating func raw(_ json: [UInt8]) { separator(); bytes.append(contentsOf: json) }
 
-    /// Number formatting shared by everything that writes JSON.
-    public static func format(_ v: Double) -> String {
-        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+    /// The display precision of metric values: 2 decimals from 100 up, 4 from 1, else 6.
+    /// Frames hold rounded values, so what is diffed is exactly what clients receive, and noise
+    /// below the shown precision never makes a delta.
+    public static func rounded(_ v: Double) -> Double {
+        guard v.isFinite, v != v.rounded() else { return v }
         let magnitude = abs(v)
         let scale: Double = magnitude >= 100 ? 100 : magnitude >= 1 ? 10_000 : 1_000_000
-        let r = (v * scale).rounded() / scale
-        if r == r.rounded(), abs(r) < 1e15 { return String(Int64(r)) }
-        return String(r)
+        return (v * scale).rounded() / scale
     }
 
     mutating func appendEscaped(_ s: String) {
@@ -88,7 +92,7 @@ extension QueryResult {
         w.key("unit"); w.string(query.metric.unit)
         if let f = query.filter { w.key("filter"); w.string(f.key + ":" + f.value) }
         if let g = query.groupBy { w.key("group_by"); w.string(g) }
-        w.key("value"); w.number(value)
+        w.key("value"); w.number(value.map(JSONWriter.rounded))
         w.key("n"); w.int(sampleSize)
         if let series {
             w.key("bucket_seconds"); w.int(bucketSeconds)
@@ -96,7 +100,7 @@ extension QueryResult {
             w.beginObject()
             for p in series {
                 w.key(String(p.start))
-                w.number(p.value)
+                w.number(p.value.map(JSONWriter.rounded))
             }
             w.endObject()
         }
@@ -105,7 +109,7 @@ extension QueryResult {
             w.beginObject()
             for g in groups {
                 w.key(g.name)
-                w.number(g.value)
+                w.number(g.value.map(JSONWriter.rounded))
             }
             w.endObject()
         }

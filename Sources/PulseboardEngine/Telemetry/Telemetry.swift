@@ -14,6 +14,8 @@ public final class Telemetry: Sendable {
     public let fsyncNanos = Counter()
     public let dedupEvictedEarly = Counter()
     public let replayedEvents = Counter()
+    public let framesPublished = Counter()
+    public let framesDelivered = Counter()
     /// Ingest request latency in seconds, from body received to response ready.
     public let ingestLatency = Histogram(bounds: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1])
 
@@ -51,6 +53,8 @@ public final class Telemetry: Sendable {
         out += "pulseboard_journal_fsync_seconds_total \(Double(fsyncNanos.value) / 1e9)\n"
         counter("pulseboard_dedup_evicted_early_total", "event_ids forgotten before the dedup horizon because ingest.dedup_max_ids was reached.", dedupEvictedEarly)
         counter("pulseboard_replayed_events_total", "Events replayed from the journal at start-up.", replayedEvents)
+        counter("pulseboard_frames_published_total", "Deltas published by the hub (one encoding each).", framesPublished)
+        counter("pulseboard_frames_delivered_total", "Deltas handed to subscriber queues.", framesDelivered)
         ingestLatency.render(name: "pulseboard_ingest_latency_seconds", help: "Ingest request latency (decode, journal, aggregate; durable policy includes fsync).", into: &out)
         for g in gauges {
             out += "# HELP \(g.name) \(g.help)\n# TYPE \(g.name) gauge\n\(g.name) \(g.value)\n"

@@ -187,6 +187,10 @@ public struct ConfigurationLoader: Sendable {
                 keys.append(APIKey(name: name, secret: secret, scopes: scopes))
             }
             c.apiKeys = keys
+        case "push.subscriber_queue_frames": c.push.subscriberQueueFrames = try int()
+        case "push.delta_retention_seconds": c.push.deltaRetentionSeconds = try int()
+        case "push.heartbeat_seconds": c.push.heartbeatSeconds = try int()
+        case "push.max_topics": c.push.maxTopics = try int()
         case "log.level": c.logLevel = try string()
         case "demo.users": c.demo.users = try int()
         case "demo.peak_events_per_second": c.demo.peakEventsPerSecond = try number()

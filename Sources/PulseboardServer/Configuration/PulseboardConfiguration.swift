@@ -27,6 +27,7 @@ public struct PulseboardConfiguration: Sendable {
     public var ingest = IngestConfiguration()
     public var journal = JournalConfiguration()
     public var aggregation = Aggregator.Configuration()
+    public var push = PushConfiguration()
     public var apiKeys: [APIKey] = []
     public var logLevel = "info"
     public var demo = SyntheticTraffic.Configuration()

@@ -11,6 +11,7 @@ import PulseboardEngine
 struct DashboardsController<Context: RequestContext>: Sendable {
     let store: DashboardStore
     let ingestor: Ingestor
+    let hub: Hub
     let authorizer: Authorizer
     let frames = FrameBuilder()
 
@@ -100,6 +101,10 @@ struct DashboardsController<Context: RequestContext>: Sendable {
         let resolved: [String: String]
         do { resolved = try spec.resolve(values) } catch {
             throw APIError(.badRequest, code: "bad_variables", error.message)
+        }
+        // A live topic answers with its current frame (the one its deltas lead to).
+        if let live = hub.frame(key: Hub.topicKey(dashboard: spec.id, variables: resolved)) {
+            return .json(live.jsonBytes)
         }
         let widgets = frames.widgets(spec, variables: resolved) { q in
             Result { () throws(QueryError) in try ingestor.query(q) }

@@ -1,0 +1,23 @@
+/// Fan-out settings.
+public struct PushConfiguration: Sendable, Equatable {
+    /// Frames a subscriber may have queued before its deltas are coalesced into one snapshot.
+    public var subscriberQueueFrames = 64
+    /// How long each topic keeps its deltas for resume (`Last-Event-ID`, `since`).
+    public var deltaRetentionSeconds = 120
+    /// SSE comment / keep-alive period.
+    public var heartbeatSeconds = 15
+    /// Live topics (dashboard × variable values) at most.
+    public var maxTopics = 1000
+
+    public init() {}
+}
+
+/// Why a subscription was refused.
+public struct SubscribeError: Error, Sendable, Equatable {
+    public var code: String
+    public var message: String
+    public init(_ code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}

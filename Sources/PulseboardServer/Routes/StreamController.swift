@@ -1,0 +1,87 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import PulseboardCore
+import PulseboardEngine
+import ServiceLifecycle
+
+/// `GET /api/stream/:dashboard`: Server-Sent Events. A `snapshot`, then `delta`s (RFC 7386
+/// merge patches) with `id: seq`; `Last-Event-ID` or `?since=` resumes with the missed deltas
+/// when the topic still holds them. The bytes written are the hub's, shared by all subscribers.
+struct StreamController<Context: RequestContext>: Sendable {
+    let hub: Hub
+    let store: DashboardStore
+    let authorizer: Authorizer
+    static var retry: ByteBuffer { ByteBuffer(string: "retry: 3000\n\n") }
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("/api/stream/:dashboard") { request, context in
+            try self.stream(request, dashboard: context.parameters.get("dashboard") ?? "")
+        }
+    }
+
+    func stream(_ request: Request, dashboard id: String) throws -> Response {
+        try authorizer.require(.read, request)
+        guard let entry = store.entry(id) else {
+            throw APIError(.notFound, code: "unknown_dashboard", "no dashboard '\(id)'; dashboards are " + store.all().map(\.id).joined(separator: ", "))
+        }
+        guard let spec = entry.spec else {
+            throw APIError(.unprocessableContent, code: "invalid_dashboard", "dashboard '\(id)' has errors and no valid version; see /api/dashboards/\(id)/errors")
+        }
+        var values: [String: String] = [:]
+        var since: UInt64? = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        for (k, v) in request.uri.queryParameters {
+            switch k {
+            case "key": continue
+            case "since":
+                guard let s = UInt64(v) else { throw APIError(.badRequest, code: "bad_since", "since must be a sequence number (an event id)") }
+                since = since ?? s
+            default: values[String(k)] = String(v).removingPercentEncoding ?? String(v)
+            }
+        }
+        let resolved: [String: String]
+        do { resolved = try spec.resolve(values) } catch { throw APIError(.badRequest, code: "bad_variables", error.message) }
+        let queue = SubscriberQueue(capacity: hub.configuration.subscriberQueueFrames)
+        let subscription: (key: String, initial: [ByteBuffer])
+        do {
+            subscription = try hub.subscribe(spec: spec, variables: resolved, since: since, queue: queue)
+        } catch {
+            throw APIError(.serviceUnavailable, code: error.code, error.message, retryAfterSeconds: 5)
+        }
+        let hub = self.hub
+        let headers: HTTPFields = [
+            .contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no",
+        ]
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            // The HTTP server stops before the hub's service: end this stream ourselves.
+            await withGracefulShutdownHandler {
+                do {
+                    try await writer.write(StreamController.retry)
+                    try await writer.write(contentsOf: subscription.initial)
+                    streaming: while true {
+                        switch await queue.next() {
+                        case .frames(let frames):
+                            try await writer.write(contentsOf: frames)
+                        case .resync:
+                            if let (event, seq) = hub.snapshot(key: subscription.key) {
+                                queue.delivered(upTo: seq)
+                                try await writer.write(event)
+                            }
+                        case .closed:
+                            break streaming
+                        }
+                    }
+                } catch {
+                    // The client went away; fall through to unsubscribe.
+                }
+            } onGracefulShutdown: {
+                queue.close()
+            }
+            hub.unsubscribe(key: subscription.key, queue: queue)
+            try await writer.finish(nil)
+        })
+    }
+}
