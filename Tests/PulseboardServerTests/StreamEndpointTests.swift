@@ -1,0 +1,97 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PulseboardCore
+import Testing
+@testable import PulseboardServer
+
+@Suite(.timeLimit(.minutes(2))) struct StreamEndpointTests {
+    func config() -> PulseboardConfiguration {
+        testConfiguration { $0.paths.dashboards = DashboardEndpointTests.dashboards }
+    }
+
+    static func waitReady(_ client: some TestClientProtocol) async throws {
+        for _ in 0..<200 {
+            if try await client.execute(uri: "/ready", method: .get) { $0.status } == .ok { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    static let event = #"{"events":[{"event_type":"page_view"}],"context":{"user_id":"USER"}}"#
+
+    @Test func sseSendsSnapshotThenDeltasAndResumes() async throws {
+        let app = try buildApplication(configuration: config(), logger: quietLogger)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await StreamEndpointTests.waitReady(client)
+            let sse = try SSEClient(port: port, path: "/api/stream/wallboard")
+            defer { sse.close() }
+            let first = await sse.events(1)
+            #expect(sse.status == 200)
+            let snapshot = try #require(first.first)
+            #expect(snapshot.event == "snapshot")
+            #expect(snapshot.data?["widgets"]?["users"]?["value"]?.number == 0)
+            var frame = try #require(snapshot.data)
+
+            _ = try await client.ingest(StreamEndpointTests.event.replacingOccurrences(of: "USER", with: "a"))
+            // Within a couple of refreshes a delta carries the new user.
+            var lastId = snapshot.id ?? 0
+            for _ in 0..<10 {
+                for e in await sse.events(1, timeout: 2) where e.event == "delta" {
+                    #expect((e.id ?? 0) > lastId)
+                    lastId = e.id ?? lastId
+                    frame = JSONMergePatch.apply(e.data!, to: frame)
+                }
+                if frame["widgets"]?["users"]?["value"]?.number == 1 { break }
+            }
+            #expect(frame["widgets"]?["users"]?["value"]?.number == 1)
+            #expect(frame["seq"]?.number == Double(lastId))
+
+            // Resume from the last id: only what comes after it.
+            let resumed = try SSEClient(port: port, path: "/api/stream/wallboard", headers: ["Last-Event-ID": String(lastId)])
+            defer { resumed.close() }
+            _ = try await client.ingest(StreamEndpointTests.event.replacingOccurrences(of: "USER", with: "b"))
+            let next = await resumed.events(1, timeout: 5)
+            #expect(next.first?.event == "delta")
+            #expect((next.first?.id ?? 0) > lastId)
+            // An id the server never issued (another run) gets a fresh snapshot.
+            let stale = try SSEClient(port: port, path: "/api/stream/wallboard?since=42")
+            defer { stale.close() }
+            #expect(await stale.events(1).first?.event == "snapshot")
+        }
+    }
+
+    @Test func badStreamRequestsAreClearErrors() async throws {
+        try await withApp(config()) { client in
+            let (s1, j1) = try await client.getJSON("/api/stream/nope")
+            #expect(s1 == .notFound)
+            #expect(j1?.errorCode == "unknown_dashboard")
+            let (s2, j2) = try await client.getJSON("/api/stream/engagement?team=x")
+            #expect(s2 == .badRequest)
+            #expect(j2?.errorCode == "bad_variables")
+            let (s3, j3) = try await client.getJSON("/api/stream/engagement?since=abc")
+            #expect(s3 == .badRequest)
+            #expect(j3?.errorCode == "bad_since")
+        }
+    }
+
+    @Test func gracefulShutdownEndsOpenStreamsPromptly() async throws {
+        let app = try buildApplication(configuration: config(), logger: quietLogger)
+        let clock = ContinuousClock()
+        let (streams, shutdownStarted) = try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await StreamEndpointTests.waitReady(client)
+            var streams: [SSEClient] = []
+            for id in ["engagement", "wallboard", "ai-performance"] {
+                let s = try SSEClient(port: port, path: "/api/stream/\(id)")
+                #expect(await s.events(1).first?.event == "snapshot")
+                streams.append(s)
+            }
+            return (streams, clock.now)
+        }
+        #expect(clock.now - shutdownStarted < .seconds(5))
+        for s in streams { s.close() }
+    }
+}
