@@ -56,6 +56,7 @@ public func buildApplication(
             replayHorizonSeconds: max(Aggregator.maxWindowSeconds, configuration.ingest.dedupHorizonSeconds), logger: logger)
     ]
     services.append(HubService(hub: hub))
+    services.append(DashboardReloadService(store: dashboards, hub: hub, logger: logger))
     if options.demo {
         services.append(DemoTrafficService(ingestor: ingestor, configuration: configuration.demo, logger: logger))
     }

@@ -161,6 +161,31 @@ struct StreamClient {
         #expect(SSEEvent.parse(fromOldRun).map(\.event) == ["snapshot"])
     }
 
+    @Test func aReloadedSpecReachesLiveSubscribersAsADelta() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = ManualClock(millis: 1_790_000_000_000)
+        let ingestor = try makeIngestor(directory: dir, clock: clock)
+        let hub = Hub(configuration: PushConfiguration(), ingestor: ingestor, telemetry: Telemetry())
+        let vars = try HubTests.spec.resolve([:])
+        let queue = SubscriberQueue(capacity: 100)
+        let (key, initial) = try hub.subscribe(spec: HubTests.spec, variables: vars, since: nil, queue: queue)
+        var client = StreamClient()
+        client.receive(initial)
+        var edited = HubTests.spec
+        edited.widgets.removeFirst()
+        hub.update(dashboard: "live", spec: edited)
+        clock.advance(byMillis: 600)
+        hub.tick()
+        await drain(queue, hub: hub, key: key, into: &client)
+        #expect(client.frame["widgets"]?["users"] == nil)
+        #expect(client.frame == hub.frame(key: key))
+        // A deleted dashboard ends its streams.
+        hub.update(dashboard: "live", spec: nil)
+        #expect(queue.isClosed)
+        #expect(hub.frame(key: key) == nil)
+    }
+
     @Test func aStalledSubscriberNeverDelaysOthersAndIsCoalesced() async throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

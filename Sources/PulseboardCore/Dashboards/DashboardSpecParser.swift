@@ -38,7 +38,8 @@ public struct DashboardSpecParser: Sendable {
         }
     }
 
-    static func isIdentifier(_ s: String) -> Bool {
+    /// Whether `s` is a valid dashboard, widget or variable id.
+    public static func isIdentifier(_ s: String) -> Bool {
         !s.isEmpty && s.count <= 64 && s.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F }
     }
 

@@ -33,7 +33,9 @@ public final class DashboardStore: Sendable {
     }
 
     /// (Re)loads every spec file. A file whose new version is invalid keeps its last good spec.
-    public func load() {
+    /// Returns the ids whose served spec changed (or disappeared).
+    @discardableResult
+    public func load() -> [String] {
         var fresh: [String: Entry] = [:]
         let previous = entries.withLockedValue { $0 }
         for path in DashboardStore.specFiles(in: directory) {
@@ -52,6 +54,36 @@ public final class DashboardStore: Sendable {
         let served = fresh.values.filter { $0.spec != nil }.count
         logger.info("dashboards loaded", metadata: ["directory": "\(directory)", "valid": "\(served)", "files": "\(fresh.count)"])
         entries.withLockedValue { $0 = fresh }
+        var changed: [String] = []
+        for id in Set(previous.keys).union(fresh.keys) {
+            let before = previous[id]?.spec?.source
+            let after = fresh[id]?.spec?.source
+            if before != after { changed.append(id) }
+        }
+        return changed.sorted()
+    }
+
+    /// A fingerprint of the directory (names, sizes, modification times) to notice edits cheaply.
+    public func fingerprint() -> [String: String] {
+        var out: [String: String] = [:]
+        for path in DashboardStore.specFiles(in: directory) {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            out[path] = "\(size)-\(modified)"
+        }
+        return out
+    }
+
+    /// Validates `bytes` as the spec of `id` and, if valid, writes it to `<directory>/<id>.json`
+    /// (atomically) and reloads. Returns the errors otherwise.
+    public func store(_ bytes: [UInt8], id: String) throws -> Result<[String], SpecErrors> {
+        switch parser.parse(bytes, fileId: id) {
+        case .failure(let e): return .failure(e)
+        case .success:
+            try Data(bytes).write(to: URL(fileURLWithPath: directory + "/" + id + ".json"), options: .atomic)
+            return .success(load())
+        }
     }
 
     /// Every entry, sorted by id.

@@ -173,6 +173,26 @@ public final class Hub: Sendable {
         }
     }
 
+    /// Switches the live topics of `id` to a new spec (their next frame diffs against the old
+    /// one, so removed widgets become `null` in the delta), or ends them when it is gone.
+    public func update(dashboard id: String, spec: DashboardSpec?) {
+        let closing: [SubscriberQueue] = topics.withLockedValue { all in
+            var closing: [SubscriberQueue] = []
+            for (key, t) in all where t.spec.id == id {
+                if let spec {
+                    all[key] = Topic(
+                        key: key, spec: spec, variables: t.variables, seq: t.seq, frame: t.frame, widgets: t.widgets,
+                        snapshotEvent: t.snapshotEvent, recent: t.recent, subscribers: t.subscribers, nextTickMs: 0, idleSinceMs: t.idleSinceMs)
+                } else {
+                    closing += t.subscribers.values
+                    all[key] = nil
+                }
+            }
+            return closing
+        }
+        for q in closing { q.close() }
+    }
+
     /// Closes every subscription (graceful shutdown).
     public func closeAll() {
         let queues = topics.withLockedValue { all in all.values.flatMap { $0.subscribers.values } }

@@ -21,6 +21,7 @@ struct DashboardsController<Context: RequestContext>: Sendable {
         router.get("/api/dashboards/:id/errors") { request, context in try self.errors(request, id: context.parameters.get("id") ?? "") }
         router.get("/api/dashboards/:id/snapshot") { request, context in try self.snapshot(request, id: context.parameters.get("id") ?? "") }
         router.post("/api/dashboards/validate") { request, _ in try await self.validate(request) }
+        router.put("/api/dashboards/:id") { request, context in try await self.put(request, id: context.parameters.get("id") ?? "") }
     }
 
     func list(_ request: Request) throws -> Response {
@@ -86,6 +87,23 @@ struct DashboardsController<Context: RequestContext>: Sendable {
         switch result {
         case .success: return .json(DashboardsController.encode(valid: true, errors: [], id: nil))
         case .failure(let e): return .json(DashboardsController.encode(valid: false, errors: e.errors, id: nil))
+        }
+    }
+
+    /// Validates and stores a spec as `dashboards/<id>.json`; live topics switch to it.
+    func put(_ request: Request, id: String) async throws -> Response {
+        try authorizer.require(.admin, request)
+        guard DashboardSpecParser.isIdentifier(id) else {
+            throw APIError(.badRequest, code: "bad_dashboard_id", "dashboard ids use lowercase letters, digits, '-' and '_' (1–64 characters)")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: 1 << 20)
+        switch try store.store(Array(body.readableBytesView), id: id) {
+        case .failure(let e):
+            return .json(DashboardsController.encode(valid: false, errors: e.errors, id: id), status: .unprocessableContent)
+        case .success(let changed):
+            for changedId in changed { hub.update(dashboard: changedId, spec: store.entry(changedId)?.spec) }
+            return .json(DashboardsController.encode(valid: true, errors: [], id: id))
         }
     }
 
