@@ -1,6 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdWSCompression
+import HummingbirdWebSocket
 import HummingbirdCore
 import Logging
 import PulseboardCore
@@ -49,6 +51,10 @@ public func buildApplication(
     OperationsController(ingestor: ingestor, hub: hub).addRoutes(to: router)
     DashboardsController(store: dashboards, ingestor: ingestor, hub: hub, authorizer: authorizer).addRoutes(to: router)
     StreamController(hub: hub, store: dashboards, authorizer: authorizer).addRoutes(to: router)
+    let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+    WebSocketController(
+        hub: hub, store: dashboards, authorizer: authorizer, maxSubscriptions: configuration.push.maxSubscriptionsPerConnection
+    ).addRoutes(to: webSocketRouter)
 
     var services: [any Service] = [
         JournalService(
@@ -67,6 +73,13 @@ public func buildApplication(
     ])
     return Application(
         router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: webSocketRouter,
+            configuration: WebSocketServerConfiguration(
+                // Snapshots are sent as one frame whatever their size; this bounds client messages.
+                maxFrameSize: 1 << 20,
+                extensions: [.perMessageDeflate(serverNoContextTakeover: true, maxDecompressedFrameSize: 1 << 16)],
+                autoPing: .enabled(timePeriod: .seconds(Int64(configuration.push.heartbeatSeconds) * 2)))),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.server.host, port: configuration.server.port),
             serverName: "pulseboard",

@@ -72,7 +72,7 @@ struct StreamClient {
             case .resync:
                 let (event, seq) = hub.snapshot(key: key)!
                 queue.delivered(upTo: seq)
-                client.receive([event])
+                client.receive([event.sse])
             case .closed: return
             }
         }

@@ -14,7 +14,8 @@ import Testing
 
     static func waitReady(_ client: some TestClientProtocol) async throws {
         for _ in 0..<200 {
-            if try await client.execute(uri: "/ready", method: .get) { $0.status } == .ok { return }
+            let status = try await client.execute(uri: "/ready", method: .get) { $0.status }
+            if status == .ok { return }
             try await Task.sleep(for: .milliseconds(10))
         }
     }

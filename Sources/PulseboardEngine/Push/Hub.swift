@@ -15,9 +15,9 @@ public final class Hub: Sendable {
         var seq: UInt64
         var frame: JSONValue
         var widgets: JSONValue
-        /// The SSE snapshot event of `frame`, encoded on first request.
-        var snapshotEvent: ByteBuffer?
-        var recent: Deque<(seq: UInt64, timeMs: Int64, event: ByteBuffer)> = []
+        /// The snapshot of `frame`, encoded on first request.
+        var snapshotEvent: EncodedFrame?
+        var recent: Deque<(seq: UInt64, timeMs: Int64, event: EncodedFrame)> = []
         var subscribers: [ObjectIdentifier: SubscriberQueue] = [:]
         var nextTickMs: Int64
         var idleSinceMs: Int64?
@@ -49,8 +49,12 @@ public final class Hub: Sendable {
     }
 
     /// Subscribes `queue` to the topic of `spec` × `variables` (resolved). Returns the frames to
-    /// write first: the deltas after `since` when still held, otherwise a snapshot.
-    public func subscribe(spec: DashboardSpec, variables: [String: String], since: UInt64?, queue: SubscriberQueue) throws(SubscribeError) -> (key: String, initial: [ByteBuffer]) {
+    /// write first: the deltas after `since` when still held, otherwise a snapshot. With
+    /// `enqueueInitial` they are queued instead, ahead of any delta (for writers that only drain
+    /// queues).
+    public func subscribe(
+        spec: DashboardSpec, variables: [String: String], since: UInt64?, queue: SubscriberQueue, enqueueInitial: Bool = false
+    ) throws(SubscribeError) -> (key: String, initial: [ByteBuffer]) {
         let key = Hub.topicKey(dashboard: spec.id, variables: variables)
         let now = ingestor.nowMillis()
         let exists = topics.withLockedValue { $0[key] != nil }
@@ -77,21 +81,30 @@ public final class Hub: Sendable {
             let held = since.map { s in
                 s <= topic.seq && (s == topic.seq || (topic.recent.first.map { $0.seq <= s + 1 } ?? false))
             } ?? false
+            let pick: (EncodedFrame) -> ByteBuffer = { queue.transport == .sse ? $0.sse : $0.ws }
             if held, let since {
-                initial = topic.recent.filter { $0.seq > since }.map(\.event)
+                initial = topic.recent.filter { $0.seq > since }.map { pick($0.event) }
             } else {
-                initial = [Hub.snapshotEvent(&topic)]
+                initial = [pick(Hub.snapshotEvent(&topic))]
             }
             queue.delivered(upTo: topic.seq)
+            if enqueueInitial {
+                for frame in initial { queue.push(frame, seq: 0) }
+                initial = []
+            }
             all[key] = topic
             return .success(initial)
         }
         return (key, try result.get())
     }
 
-    static func snapshotEvent(_ topic: inout Topic) -> ByteBuffer {
+    static func snapshotEvent(_ topic: inout Topic) -> EncodedFrame {
         if let cached = topic.snapshotEvent { return cached }
-        let event = Hub.sseEvent(id: topic.seq, event: "snapshot", json: topic.frame.jsonBytes)
+        var ws: [(String, JSONValue)] = [("type", .string("snapshot"))]
+        if case .object(let members) = topic.frame { ws += members }
+        let event = EncodedFrame(
+            sse: Hub.sseEvent(id: topic.seq, event: "snapshot", json: topic.frame.jsonBytes),
+            ws: ByteBuffer(bytes: JSONValue.object(ws).jsonBytes))
         topic.snapshotEvent = event
         return event
     }
@@ -117,8 +130,8 @@ public final class Hub: Sendable {
         queue.close()
     }
 
-    /// The current snapshot event and its seq (for a subscriber that must resynchronise).
-    public func snapshot(key: String) -> (event: ByteBuffer, seq: UInt64)? {
+    /// The current snapshot and its seq (for a subscriber that must resynchronise).
+    public func snapshot(key: String) -> (event: EncodedFrame, seq: UInt64)? {
         topics.withLockedValue { all in
             guard var t = all[key] else { return nil }
             let e = Hub.snapshotEvent(&t)
@@ -153,7 +166,12 @@ public final class Hub: Sendable {
                 t.frame = frames.frame(dashboard: spec.id, seq: t.seq, timestampMs: now, widgets: widgets)
                 t.snapshotEvent = nil
                 let delta = JSONValue.object([("seq", .number(Double(t.seq))), ("ts", .string(ts)), ("widgets", patch)])
-                let event = Hub.sseEvent(id: t.seq, event: "delta", json: delta.jsonBytes)
+                let wsDelta = JSONValue.object([
+                    ("type", .string("delta")), ("dashboard", .string(spec.id)), ("seq", .number(Double(t.seq))),
+                    ("ts", .string(ts)), ("widgets", patch),
+                ])
+                let event = EncodedFrame(
+                    sse: Hub.sseEvent(id: t.seq, event: "delta", json: delta.jsonBytes), ws: ByteBuffer(bytes: wsDelta.jsonBytes))
                 t.recent.append((t.seq, now, event))
                 while let first = t.recent.first, now - first.timeMs > retention { t.recent.removeFirst() }
                 for q in t.subscribers.values { q.push(event, seq: t.seq) }
@@ -169,7 +187,7 @@ public final class Hub: Sendable {
     /// Queues an SSE heartbeat comment for every subscriber.
     public func heartbeat() {
         topics.withLockedValue { all in
-            for t in all.values { for q in t.subscribers.values { q.push(Hub.heartbeatEvent, seq: 0) } }
+            for t in all.values { for q in t.subscribers.values where q.transport == .sse { q.push(Hub.heartbeatEvent, seq: 0) } }
         }
     }
 

@@ -8,6 +8,8 @@ public struct PushConfiguration: Sendable, Equatable {
     public var heartbeatSeconds = 15
     /// Live topics (dashboard × variable values) at most.
     public var maxTopics = 1000
+    /// Subscriptions one WebSocket connection may hold.
+    public var maxSubscriptionsPerConnection = 16
 
     public init() {}
 }

@@ -2,6 +2,24 @@ import DequeModule
 import NIOConcurrencyHelpers
 import NIOCore
 
+/// A frame encoded once per transport; every subscriber of that transport shares the bytes.
+public struct EncodedFrame: Sendable {
+    /// `id: …\nevent: …\ndata: …\n\n`
+    public var sse: ByteBuffer
+    /// `{"type": "delta" | "snapshot", "dashboard": …, …}`
+    public var ws: ByteBuffer
+
+    public init(sse: ByteBuffer, ws: ByteBuffer) {
+        self.sse = sse
+        self.ws = ws
+    }
+}
+
+/// The wire format a subscriber reads.
+public enum PushTransport: Sendable {
+    case sse, webSocket
+}
+
 /// One subscriber's bounded queue of pre-encoded frames. The hub pushes without ever waiting;
 /// the subscriber's writer drains at its own pace. When the queue fills, its pending deltas are
 /// dropped and the writer is told to resynchronise with one fresh snapshot (coalescing), so a
@@ -28,11 +46,22 @@ public final class SubscriberQueue: Sendable {
     }
 
     public let capacity: Int
+    public let transport: PushTransport
+    /// Called (instead of waking `next()`) when frames arrive: a connection that multiplexes
+    /// several subscriptions drains them all from one writer.
+    let notify: (@Sendable () -> Void)?
     let state: NIOLockedValueBox<State>
 
-    public init(capacity: Int) {
+    public init(capacity: Int, transport: PushTransport = .sse, notify: (@Sendable () -> Void)? = nil) {
         self.capacity = max(1, capacity)
+        self.transport = transport
+        self.notify = notify
         self.state = NIOLockedValueBox(State())
+    }
+
+    /// Queues the transport's encoding of `frame`.
+    public func push(_ frame: EncodedFrame, seq: UInt64) {
+        push(transport == .sse ? frame.sse : frame.ws, seq: seq)
     }
 
     /// Queues a frame (seq 0 = not a delta, e.g. a heartbeat). Never blocks.
@@ -53,6 +82,16 @@ public final class SubscriberQueue: Sendable {
             return (w, s.take())
         }
         if let (w, next) = resume { w.resume(returning: next) }
+        notify?()
+    }
+
+    /// What is pending, without waiting; nil when nothing is.
+    public func tryTake() -> Next? {
+        state.withLockedValue { s in
+            if s.closed { return .closed }
+            if s.overflowed || !s.items.isEmpty { return s.take() }
+            return nil
+        }
     }
 
     /// Records that a snapshot at `seq` was written: older deltas are skipped.
@@ -71,6 +110,7 @@ public final class SubscriberQueue: Sendable {
             return s.waiter
         }
         w?.resume(returning: .closed)
+        notify?()
     }
 
     public var isClosed: Bool { state.withLockedValue { $0.closed } }

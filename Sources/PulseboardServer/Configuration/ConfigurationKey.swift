@@ -51,6 +51,7 @@ public struct ConfigurationKey: Sendable {
         .init(key: "push.delta_retention_seconds", kind: .integer(1...3600), defaultValue: "120", summary: "How long each topic keeps its deltas for resume (`Last-Event-ID`, `since`); idle topics are dropped after it."),
         .init(key: "push.heartbeat_seconds", kind: .integer(1...3600), defaultValue: "15", summary: "SSE heartbeat comment period."),
         .init(key: "push.max_topics", kind: .integer(1...1_000_000), defaultValue: "1000", summary: "Live topics (dashboard × variable values) at most; a subscription past it gets 503."),
+        .init(key: "push.max_subscriptions_per_connection", kind: .integer(1...1000), defaultValue: "16", summary: "Subscriptions one WebSocket connection may hold."),
         .init(key: "log.level", kind: .oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"]), defaultValue: "info", summary: "Log level."),
         .init(key: "demo.users", kind: .integer(1...10_000_000), defaultValue: "2000", summary: "Users simulated by `--demo`."),
         .init(key: "demo.peak_events_per_second", kind: .number(0.1...1_000_000), defaultValue: "60", summary: "Event rate of `--demo` at the daily peak."),

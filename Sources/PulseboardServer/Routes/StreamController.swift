@@ -68,7 +68,7 @@ struct StreamController<Context: RequestContext>: Sendable {
                         case .resync:
                             if let (event, seq) = hub.snapshot(key: subscription.key) {
                                 queue.delivered(upTo: seq)
-                                try await writer.write(event)
+                                try await writer.write(event.sse)
                             }
                         case .closed:
                             break streaming

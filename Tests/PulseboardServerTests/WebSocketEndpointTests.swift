@@ -1,0 +1,77 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSTesting
+import NIOCore
+import NIOWebSocket
+import PulseboardCore
+import Testing
+import WSClient
+import WSCompression
+@testable import PulseboardServer
+
+@Suite(.timeLimit(.minutes(2))) struct WebSocketEndpointTests {
+    @Test func subscribeDeltasErrorsAndPingOverOneConnection() async throws {
+        let app = try buildApplication(
+            configuration: testConfiguration { $0.paths.dashboards = DashboardEndpointTests.dashboards }, logger: quietLogger)
+        try await app.test(.live) { client in
+            try await StreamEndpointTests.waitReady(client)
+            try await client.ws("/ws", configuration: .init(maxFrameSize: 1 << 20, extensions: [.perMessageDeflate()])) { inbound, outbound, _ in
+                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                func next() async throws -> JSONValue {
+                    guard case .text(let t)? = try await messages.next() else { throw CancellationError() }
+                    return try JSONValue.parse(t)
+                }
+                try await outbound.write(.text(#"{"op":"subscribe","dashboard":"wallboard"}"#))
+                try await outbound.write(.text("not json"))
+                try await outbound.write(.text(#"{"op":"subscribe","dashboard":"nope"}"#))
+                try await outbound.write(.text(#"{"op":"subscribe","dashboard":"engagement","vars":{"team":"x"}}"#))
+                try await outbound.write(.text(#"{"op":"ping"}"#))
+                var frame: JSONValue? = nil
+                var errors: [String] = []
+                var pong = false
+                while frame == nil || errors.count < 3 || !pong {
+                    let m = try await next()
+                    switch m["type"]?.string {
+                    case "snapshot": frame = m
+                    case "error": errors.append(m["code"]?.string ?? "")
+                    case "pong": pong = true
+                    default: break
+                    }
+                }
+                #expect(Set(errors) == ["bad_json", "unknown_dashboard", "bad_variables"])
+                #expect(frame?["dashboard"]?.string == "wallboard")
+                #expect(frame?["widgets"]?["users"]?["value"]?.number == 0)
+
+                // The connection survived the errors: a delta arrives after an event.
+                _ = try await client.ingest(#"{"events":[{"event_type":"page_view"}],"context":{"user_id":"ws-user"}}"#)
+                var current = frame!
+                while current["widgets"]?["users"]?["value"]?.number != 1 {
+                    let m = try await next()
+                    guard m["type"]?.string == "delta", m["dashboard"]?.string == "wallboard" else { continue }
+                    #expect((m["seq"]?.number ?? 0) > (current["seq"]?.number ?? 0))
+                    current = JSONMergePatch.apply(m, to: current)
+                }
+                // A second subscription on the same connection.
+                try await outbound.write(.text(#"{"op":"subscribe","dashboard":"engagement","vars":{"org_id":"any"}}"#))
+                while true {
+                    let m = try await next()
+                    if m["type"]?.string == "snapshot" {
+                        #expect(m["dashboard"]?.string == "engagement")
+                        break
+                    }
+                }
+                try await outbound.write(.text(#"{"op":"unsubscribe","dashboard":"nope"}"#))
+                while true {
+                    let m = try await next()
+                    if m["type"]?.string == "error" {
+                        #expect(m["code"]?.string == "not_subscribed")
+                        break
+                    }
+                }
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+        }
+    }
+}
