@@ -38,7 +38,7 @@ public func buildApplication(
     let dashboards = DashboardStore(directory: configuration.paths.dashboards, dimensions: configuration.aggregation.dimensions, logger: logger)
     dashboards.load()
 
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: PulseboardRequestContext.self)
     router.add(middleware: AllowedOriginsMiddleware(origins: configuration.server.corsAllowedOrigins))
     router.add(middleware: JSONErrorMiddleware())
     router.add(middleware: FileMiddleware(configuration.paths.publicDir, searchForIndexHtml: true, logger: logger))
@@ -50,10 +50,11 @@ public func buildApplication(
     let hub = Hub(configuration: configuration.push, ingestor: ingestor, telemetry: telemetry)
     OperationsController(ingestor: ingestor, hub: hub).addRoutes(to: router)
     DashboardsController(store: dashboards, ingestor: ingestor, hub: hub, authorizer: authorizer).addRoutes(to: router)
-    StreamController(hub: hub, store: dashboards, authorizer: authorizer).addRoutes(to: router)
+    StreamController(hub: hub, store: dashboards, authorizer: authorizer, telemetry: telemetry).addRoutes(to: router)
     let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
     WebSocketController(
-        hub: hub, store: dashboards, authorizer: authorizer, maxSubscriptions: configuration.push.maxSubscriptionsPerConnection
+        hub: hub, store: dashboards, authorizer: authorizer, telemetry: telemetry,
+        maxSubscriptions: configuration.push.maxSubscriptionsPerConnection
     ).addRoutes(to: webSocketRouter)
 
     var services: [any Service] = [

@@ -161,6 +161,35 @@ struct StreamClient {
         #expect(SSEEvent.parse(fromOldRun).map(\.event) == ["snapshot"])
     }
 
+    @Test func aSubscriberThatStaysUnwritableIsDisconnected() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = ManualClock(millis: 1_790_000_000_000)
+        let ingestor = try makeIngestor(directory: dir, clock: clock)
+        let telemetry = Telemetry()
+        let hub = Hub(configuration: PushConfiguration(), ingestor: ingestor, telemetry: telemetry)
+        let vars = try HubTests.spec.resolve([:])
+        let stuck = SubscriberQueue(capacity: 8)
+        let evicted = ManualClock(millis: 0)  // used as a thread-safe flag
+        stuck.onEvict { evicted.set(millis: 1) }
+        let (key, _) = try hub.subscribe(spec: HubTests.spec, variables: vars, since: nil, queue: stuck)
+        let reader = SubscriberQueue(capacity: 8)
+        var client = StreamClient()
+        client.receive(try hub.subscribe(spec: HubTests.spec, variables: vars, since: nil, queue: reader).initial)
+        for i in 0..<70 {
+            clock.advance(byMillis: 500)
+            _ = try ingestor.ingest(TestEvent.batch([TestEvent(type: "x", timestampMs: clock.nowMillis(), user: "u\(i)")]), format: .json)
+            hub.tick()
+            await drain(reader, hub: hub, key: key, into: &client)
+            // 30 s after its frames started waiting, and not before, the stuck one is cut off.
+            #expect(stuck.isClosed == (i >= 61), "tick \(i)")
+        }
+        #expect(evicted.nowMillis() == 1)
+        #expect(telemetry.subscribersEvicted.value == 1)
+        #expect(!reader.isClosed)
+        #expect(client.frame == hub.frame(key: key))
+    }
+
     @Test func aReloadedSpecReachesLiveSubscribersAsADelta() async throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

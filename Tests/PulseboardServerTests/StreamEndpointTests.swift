@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import PulseboardCore
+import PulseboardEngine
 import Testing
 @testable import PulseboardServer
 
@@ -75,6 +76,38 @@ import Testing
             let (s3, j3) = try await client.getJSON("/api/stream/engagement?since=abc")
             #expect(s3 == .badRequest)
             #expect(j3?.errorCode == "bad_since")
+        }
+    }
+
+    @Test func streamsOverTheCapGet503AndTheServerCarriesOn() async throws {
+        let app = try buildApplication(configuration: testConfiguration {
+            $0.paths.dashboards = DashboardEndpointTests.dashboards
+            $0.push.maxStreams = 2
+        }, logger: quietLogger)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await StreamEndpointTests.waitReady(client)
+            let a = try SSEClient(port: port, path: "/api/stream/wallboard")
+            let b = try SSEClient(port: port, path: "/api/stream/engagement")
+            #expect(await a.events(1).first?.event == "snapshot")
+            #expect(await b.events(1).first?.event == "snapshot")
+            let (status, body) = try await client.getJSON("/api/stream/wallboard")
+            #expect(status == .serviceUnavailable)
+            #expect(body?.errorCode == "too_many_streams")
+            // Plain requests still work, and a slot frees when a stream ends.
+            #expect(try await client.getJSON("/api/dashboards").0 == .ok)
+            a.close()
+            var reopened = false
+            for _ in 0..<100 {
+                try await Task.sleep(for: .milliseconds(50))
+                let c = try SSEClient(port: port, path: "/api/stream/wallboard")
+                _ = await c.events(1, timeout: 1)
+                reopened = c.status == 200
+                c.close()
+                if reopened { break }
+            }
+            #expect(reopened)
+            b.close()
         }
     }
 

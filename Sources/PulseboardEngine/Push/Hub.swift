@@ -2,6 +2,7 @@ import DequeModule
 import NIOConcurrencyHelpers
 import NIOCore
 import PulseboardCore
+import Synchronization
 
 /// The fan-out hub. One topic per (dashboard, variable values): every `refresh_ms` it computes
 /// the frame, diffs it against the last one (RFC 7386 merge patch), encodes the delta **once**
@@ -28,6 +29,7 @@ public final class Hub: Sendable {
     let frames = FrameBuilder()
     let topics: NIOLockedValueBox<[String: Topic]>
     let telemetry: Telemetry
+    let streams = Atomic<Int>(0)
     static let heartbeatEvent = ByteBuffer(string: ": heartbeat\n\n")
 
     public init(configuration: PushConfiguration, ingestor: Ingestor, telemetry: Telemetry) {
@@ -174,7 +176,7 @@ public final class Hub: Sendable {
                     sse: Hub.sseEvent(id: t.seq, event: "delta", json: delta.jsonBytes), ws: ByteBuffer(bytes: wsDelta.jsonBytes))
                 t.recent.append((t.seq, now, event))
                 while let first = t.recent.first, now - first.timeMs > retention { t.recent.removeFirst() }
-                for q in t.subscribers.values { q.push(event, seq: t.seq) }
+                for q in t.subscribers.values { q.push(event, seq: t.seq, nowMs: now) }
                 return t.subscribers.count
             }
             if delivered > 0 {
@@ -182,12 +184,44 @@ public final class Hub: Sendable {
                 telemetry.framesDelivered.add(UInt64(delivered))
             }
         }
+        evictStalled(nowMs: now)
     }
+
+    /// Disconnects subscribers whose frames have waited longer than the unwritable timeout.
+    func evictStalled(nowMs now: Int64) {
+        let timeout = Int64(configuration.unwritableTimeoutSeconds) * 1000
+        let stalled: [(String, SubscriberQueue)] = topics.withLockedValue { all in
+            var out: [(String, SubscriberQueue)] = []
+            for (key, t) in all {
+                for q in t.subscribers.values where q.isStalled(nowMs: now, timeoutMs: timeout) { out.append((key, q)) }
+            }
+            for (key, q) in out { all[key]?.subscribers[ObjectIdentifier(q)] = nil }
+            return out
+        }
+        for (_, q) in stalled { q.evict() }
+        if !stalled.isEmpty { telemetry.subscribersEvicted.add(UInt64(stalled.count)) }
+    }
+
+    /// Takes a stream slot; false when `push.max_streams` are open.
+    public func openStream() -> Bool {
+        let n = streams.wrappingAdd(1, ordering: .relaxed).newValue
+        if n > configuration.maxStreams {
+            streams.wrappingSubtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    /// Returns a stream slot.
+    public func closeStream() { streams.wrappingSubtract(1, ordering: .relaxed) }
+
+    /// Open streams.
+    public var openStreams: Int { streams.load(ordering: .relaxed) }
 
     /// Queues an SSE heartbeat comment for every subscriber.
     public func heartbeat() {
         topics.withLockedValue { all in
-            for t in all.values { for q in t.subscribers.values where q.transport == .sse { q.push(Hub.heartbeatEvent, seq: 0) } }
+            for t in all.values { for q in t.subscribers.values where q.transport == .sse { q.push(Hub.heartbeatEvent, seq: 0, nowMs: ingestor.nowMillis()) } }
         }
     }
 

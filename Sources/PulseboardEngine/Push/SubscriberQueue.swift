@@ -43,6 +43,10 @@ public final class SubscriberQueue: Sendable {
         /// Deltas at or below this seq are already covered (by a snapshot).
         var deliveredSeq: UInt64 = 0
         var dropped: UInt64 = 0
+        /// When frames started waiting (hub clock); nil while the writer keeps up.
+        var pendingSinceMs: Int64? = nil
+        /// Closes the subscriber's connection (its writer may be stuck in a write).
+        var evict: (@Sendable () -> Void)? = nil
     }
 
     public let capacity: Int
@@ -60,14 +64,15 @@ public final class SubscriberQueue: Sendable {
     }
 
     /// Queues the transport's encoding of `frame`.
-    public func push(_ frame: EncodedFrame, seq: UInt64) {
-        push(transport == .sse ? frame.sse : frame.ws, seq: seq)
+    public func push(_ frame: EncodedFrame, seq: UInt64, nowMs: Int64 = 0) {
+        push(transport == .sse ? frame.sse : frame.ws, seq: seq, nowMs: nowMs)
     }
 
     /// Queues a frame (seq 0 = not a delta, e.g. a heartbeat). Never blocks.
-    public func push(_ bytes: ByteBuffer, seq: UInt64) {
+    public func push(_ bytes: ByteBuffer, seq: UInt64, nowMs: Int64 = 0) {
         let resume: (CheckedContinuation<Next, Never>, Next)? = state.withLockedValue { s in
             guard !s.closed else { return nil }
+            if s.pendingSinceMs == nil { s.pendingSinceMs = nowMs }
             if seq != 0 && seq <= s.deliveredSeq { return nil }
             if s.overflowed { return nil }  // a resync is pending; it will cover this frame
             if s.items.count >= capacity {
@@ -83,6 +88,26 @@ public final class SubscriberQueue: Sendable {
         }
         if let (w, next) = resume { w.resume(returning: next) }
         notify?()
+    }
+
+    /// Sets what eviction does (close the connection).
+    public func onEvict(_ handler: @escaping @Sendable () -> Void) {
+        state.withLockedValue { $0.evict = handler }
+    }
+
+    /// Whether frames have been waiting longer than `timeoutMs` at `nowMs`: the writer is stuck.
+    public func isStalled(nowMs: Int64, timeoutMs: Int64) -> Bool {
+        state.withLockedValue { s in
+            guard !s.closed, let since = s.pendingSinceMs, s.overflowed || !s.items.isEmpty else { return false }
+            return nowMs - since > timeoutMs
+        }
+    }
+
+    /// Closes the subscription and its connection.
+    public func evict() {
+        let handler = state.withLockedValue { $0.evict }
+        close()
+        handler?()
     }
 
     /// What is pending, without waiting; nil when nothing is.
@@ -137,6 +162,7 @@ public final class SubscriberQueue: Sendable {
 
 extension SubscriberQueue.State {
     mutating func take() -> SubscriberQueue.Next {
+        pendingSinceMs = nil
         if overflowed {
             overflowed = false
             return .resync

@@ -16,6 +16,8 @@ public final class Telemetry: Sendable {
     public let replayedEvents = Counter()
     public let framesPublished = Counter()
     public let framesDelivered = Counter()
+    public let subscribersEvicted = Counter()
+    public let streamsRefused = Counter()
     /// Ingest request latency in seconds, from body received to response ready.
     public let ingestLatency = Histogram(bounds: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1])
 
@@ -55,6 +57,8 @@ public final class Telemetry: Sendable {
         counter("pulseboard_replayed_events_total", "Events replayed from the journal at start-up.", replayedEvents)
         counter("pulseboard_frames_published_total", "Deltas published by the hub (one encoding each).", framesPublished)
         counter("pulseboard_frames_delivered_total", "Deltas handed to subscriber queues.", framesDelivered)
+        counter("pulseboard_subscribers_evicted_total", "Subscribers disconnected for staying unwritable (push.unwritable_timeout_seconds).", subscribersEvicted)
+        counter("pulseboard_streams_refused_total", "Streams answered 503 because push.max_streams were open.", streamsRefused)
         ingestLatency.render(name: "pulseboard_ingest_latency_seconds", help: "Ingest request latency (decode, journal, aggregate; durable policy includes fsync).", into: &out)
         for g in gauges {
             out += "# HELP \(g.name) \(g.help)\n# TYPE \(g.name) gauge\n\(g.name) \(g.value)\n"

@@ -192,6 +192,8 @@ public struct ConfigurationLoader: Sendable {
         case "push.heartbeat_seconds": c.push.heartbeatSeconds = try int()
         case "push.max_topics": c.push.maxTopics = try int()
         case "push.max_subscriptions_per_connection": c.push.maxSubscriptionsPerConnection = try int()
+        case "push.unwritable_timeout_seconds": c.push.unwritableTimeoutSeconds = try int()
+        case "push.max_streams": c.push.maxStreams = try int()
         case "log.level": c.logLevel = try string()
         case "demo.users": c.demo.users = try int()
         case "demo.peak_events_per_second": c.demo.peakEventsPerSecond = try number()

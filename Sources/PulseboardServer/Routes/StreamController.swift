@@ -11,19 +11,28 @@ import ServiceLifecycle
 /// `GET /api/stream/:dashboard`: Server-Sent Events. A `snapshot`, then `delta`s (RFC 7386
 /// merge patches) with `id: seq`; `Last-Event-ID` or `?since=` resumes with the missed deltas
 /// when the topic still holds them. The bytes written are the hub's, shared by all subscribers.
-struct StreamController<Context: RequestContext>: Sendable {
+struct StreamController: Sendable {
     let hub: Hub
     let store: DashboardStore
     let authorizer: Authorizer
+    let telemetry: Telemetry
     static var retry: ByteBuffer { ByteBuffer(string: "retry: 3000\n\n") }
 
-    func addRoutes(to router: Router<Context>) {
+    /// Holds one of `push.max_streams` slots until the response (and its body closure) is gone,
+    /// whatever path ends it.
+    final class StreamSlot: Sendable {
+        let hub: Hub
+        init(hub: Hub) { self.hub = hub }
+        deinit { hub.closeStream() }
+    }
+
+    func addRoutes(to router: Router<PulseboardRequestContext>) {
         router.get("/api/stream/:dashboard") { request, context in
-            try self.stream(request, dashboard: context.parameters.get("dashboard") ?? "")
+            try self.stream(request, dashboard: context.parameters.get("dashboard") ?? "", channel: context.channel)
         }
     }
 
-    func stream(_ request: Request, dashboard id: String) throws -> Response {
+    func stream(_ request: Request, dashboard id: String, channel: any Channel) throws -> Response {
         try authorizer.require(.read, request)
         guard let entry = store.entry(id) else {
             throw APIError(.notFound, code: "unknown_dashboard", "no dashboard '\(id)'; dashboards are " + store.all().map(\.id).joined(separator: ", "))
@@ -44,7 +53,14 @@ struct StreamController<Context: RequestContext>: Sendable {
         }
         let resolved: [String: String]
         do { resolved = try spec.resolve(values) } catch { throw APIError(.badRequest, code: "bad_variables", error.message) }
+        guard hub.openStream() else {
+            telemetry.streamsRefused.add(1)
+            throw APIError(.serviceUnavailable, code: "too_many_streams", "the server holds its maximum of \(hub.configuration.maxStreams) streams (push.max_streams); retry later", retryAfterSeconds: 5)
+        }
+        let slot = StreamSlot(hub: hub)
         let queue = SubscriberQueue(capacity: hub.configuration.subscriberQueueFrames)
+        // Eviction closes the socket: a writer stuck on an unread socket then fails and ends.
+        queue.onEvict { channel.close(promise: nil) }
         let subscription: (key: String, initial: [ByteBuffer])
         do {
             subscription = try hub.subscribe(spec: spec, variables: resolved, since: since, queue: queue)
@@ -56,6 +72,7 @@ struct StreamController<Context: RequestContext>: Sendable {
             .contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no",
         ]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            _ = slot
             // The HTTP server stops before the hub's service: end this stream ourselves.
             await withGracefulShutdownHandler {
                 do {

@@ -21,6 +21,7 @@ struct WebSocketController: Sendable {
     let hub: Hub
     let store: DashboardStore
     let authorizer: Authorizer
+    let telemetry: Telemetry
     let maxSubscriptions: Int
     /// Largest client message accepted.
     static let maxMessageBytes = 64 * 1024
@@ -44,6 +45,14 @@ struct WebSocketController: Sendable {
     }
 
     func session(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        guard hub.openStream() else {
+            telemetry.streamsRefused.add(1)
+            let refusal = #"{"type":"error","code":"too_many_streams","message":"the server holds its maximum of streams (push.max_streams); retry later"}"#
+            try await outbound.write(.text(refusal))
+            try await outbound.close(.unknown(1013), reason: "try again later")
+            return
+        }
+        defer { hub.closeStream() }
         let (signal, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let control = SubscriberQueue(capacity: 256, transport: .webSocket) { wake.yield() }
         let subscriptions = NIOLockedValueBox<[String: Subscription]>([:])
