@@ -80,7 +80,9 @@ public func buildApplication(
                 // Snapshots are sent as one frame whatever their size; this bounds client messages.
                 maxFrameSize: 1 << 20,
                 extensions: [.perMessageDeflate(serverNoContextTakeover: true, maxDecompressedFrameSize: 1 << 16)],
-                autoPing: .enabled(timePeriod: .seconds(Int64(configuration.push.heartbeatSeconds) * 2)))),
+                autoPing: .enabled(timePeriod: .seconds(Int64(configuration.push.heartbeatSeconds) * 2)),
+                // Bound the close handshake, so unresponsive clients cannot stall shutdown.
+                closeTimeout: .seconds(2))),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.server.host, port: configuration.server.port),
             serverName: "pulseboard",

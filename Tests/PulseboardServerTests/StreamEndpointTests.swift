@@ -50,6 +50,21 @@ import Testing
             }
             #expect(frame["widgets"]?["users"]?["value"]?.number == 1)
             #expect(frame["seq"]?.number == Double(lastId))
+            // The rebuilt frame is exactly the snapshot the server serves at that seq.
+            var matched = false
+            for _ in 0..<20 {
+                let (_, served) = try await client.getJSON("/api/dashboards/wallboard/snapshot")
+                if served?["seq"]?.number == Double(lastId) {
+                    #expect(served == frame)
+                    matched = true
+                    break
+                }
+                for e in await sse.events(1, timeout: 2) where e.event == "delta" {
+                    lastId = e.id ?? lastId
+                    frame = JSONMergePatch.apply(e.data!, to: frame)
+                }
+            }
+            #expect(matched)
 
             // Resume from the last id: only what comes after it.
             let resumed = try SSEClient(port: port, path: "/api/stream/wallboard", headers: ["Last-Event-ID": String(lastId)])
@@ -123,6 +138,14 @@ import Testing
                 #expect(await s.events(1).first?.event == "snapshot")
                 streams.append(s)
             }
+            // And an open WebSocket (upgraded, subscribed to nothing).
+            let ws = try SSEClient(port: port, path: "/ws", headers: [
+                "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            ])
+            _ = await ws.events(1, timeout: 0.5)
+            #expect(ws.status == 101)
+            streams.append(ws)
             return (streams, clock.now)
         }
         #expect(clock.now - shutdownStarted < .seconds(5))

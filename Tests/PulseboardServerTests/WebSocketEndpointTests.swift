@@ -53,6 +53,21 @@ import WSCompression
                     #expect((m["seq"]?.number ?? 0) > (current["seq"]?.number ?? 0))
                     current = JSONMergePatch.apply(m, to: current)
                 }
+                // The rebuilt frame is exactly the snapshot the server serves at that seq.
+                var matched = false
+                for _ in 0..<20 {
+                    let (_, served) = try await client.getJSON("/api/dashboards/wallboard/snapshot")
+                    var expected = current
+                    if case .object(let members) = current { expected = .object(members.filter { $0.0 != "type" }) }
+                    if served?["seq"] == expected["seq"] {
+                        #expect(served == expected)
+                        matched = true
+                        break
+                    }
+                    let m = try await next()
+                    if m["type"]?.string == "delta", m["dashboard"]?.string == "wallboard" { current = JSONMergePatch.apply(m, to: current) }
+                }
+                #expect(matched)
                 // A second subscription on the same connection.
                 try await outbound.write(.text(#"{"op":"subscribe","dashboard":"engagement","vars":{"org_id":"any"}}"#))
                 while true {

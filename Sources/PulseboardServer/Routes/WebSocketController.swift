@@ -8,6 +8,7 @@ import NIOCore
 import NIOWebSocket
 import PulseboardCore
 import PulseboardEngine
+import ServiceLifecycle
 
 /// `GET /ws`: dashboards over WebSocket. A connection holds several subscriptions, one per
 /// dashboard; each has its own bounded queue, and one writer task drains them all, so frames of
@@ -60,25 +61,36 @@ struct WebSocketController: Sendable {
             for s in subscriptions.withLockedValue({ $0.values }) { hub.unsubscribe(key: s.key, queue: s.queue) }
             wake.finish()
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // The only writer of this connection.
-                for await _ in signal {
-                    try await drain(control, key: nil, to: outbound)
-                    for s in subscriptions.withLockedValue({ Array($0.values) }) {
-                        try await drain(s.queue, key: s.key, to: outbound)
+        // The HTTP server stops first and the library only sends a close frame: end the session
+        // ourselves so a client that never answers cannot hold up shutdown.
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    // The only writer of this connection; ends when `wake` finishes.
+                    for await _ in signal {
+                        try await drain(control, key: nil, to: outbound)
+                        for s in subscriptions.withLockedValue({ Array($0.values) }) {
+                            try await drain(s.queue, key: s.key, to: outbound)
+                        }
                     }
                 }
-            }
-            for try await message in inbound.messages(maxSize: WebSocketController.maxMessageBytes) {
-                guard case .text(let text) = message else {
-                    reply(control, error: "bad_message", "messages are JSON text: {\"op\": \"subscribe\" | \"unsubscribe\" | \"ping\", …}")
-                    continue
+                group.addTask {
+                    for try await message in inbound.messages(maxSize: WebSocketController.maxMessageBytes) {
+                        guard case .text(let text) = message else {
+                            reply(control, error: "bad_message", "messages are JSON text: {\"op\": \"subscribe\" | \"unsubscribe\" | \"ping\", …}")
+                            continue
+                        }
+                        handle(text, control: control, subscriptions: subscriptions, wake: wake)
+                    }
+                    wake.finish()
                 }
-                handle(text, control: control, subscriptions: subscriptions, wake: wake)
+                // Whichever ends first (client gone, or shutdown) ends the session.
+                try await group.next()
+                wake.finish()
+                group.cancelAll()
             }
+        } onGracefulShutdown: {
             wake.finish()
-            group.cancelAll()
         }
     }
 
