@@ -47,6 +47,29 @@ struct StreamClient {
     }
 }
 
+/// A hub over a fresh journal and a manual clock.
+struct HubFixture {
+    let dir = temporaryDirectory()
+    let clock = ManualClock(millis: 1_790_000_000_000)
+    let telemetry = Telemetry()
+    let ingestor: Ingestor
+    let hub: Hub
+
+    init(_ configuration: PushConfiguration = PushConfiguration()) throws {
+        ingestor = try makeIngestor(directory: dir, clock: clock)
+        hub = Hub(configuration: configuration, ingestor: ingestor, telemetry: telemetry)
+    }
+
+    /// Moves time by `ms`, sends one event from `user`, and ticks the hub.
+    func step(_ ms: Int64, user: String) throws {
+        clock.advance(byMillis: ms)
+        _ = try ingestor.ingest(TestEvent.batch([TestEvent(type: "x", timestampMs: clock.nowMillis(), user: user)]), format: .json)
+        hub.tick()
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: dir) }
+}
+
 @Suite struct HubTests {
     static let spec: DashboardSpec = {
         let text = """
@@ -81,11 +104,9 @@ struct StreamClient {
     @Test(arguments: [21, 22, 23] as [UInt64])
     func deltasAppliedToTheSnapshotReproduceTheFrame(seed: UInt64) async throws {
         var rng = SplitMix64(seed: seed)
-        let dir = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let clock = ManualClock(millis: 1_790_000_000_000)
-        let ingestor = try makeIngestor(directory: dir, clock: clock)
-        let hub = Hub(configuration: PushConfiguration(), ingestor: ingestor, telemetry: Telemetry())
+        let f = try HubFixture()
+        defer { f.remove() }
+        let (clock, ingestor, hub) = (f.clock, f.ingestor, f.hub)
         var ids: [String] = []
         var counter = 0
         var subscribers: [(queue: SubscriberQueue, key: String, client: StreamClient)] = []
@@ -117,13 +138,11 @@ struct StreamClient {
     }
 
     @Test func resumeSendsMissedDeltasWhileHeldElseASnapshot() async throws {
-        let dir = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let clock = ManualClock(millis: 1_790_000_000_000)
-        let ingestor = try makeIngestor(directory: dir, clock: clock)
         var config = PushConfiguration()
         config.deltaRetentionSeconds = 10
-        let hub = Hub(configuration: config, ingestor: ingestor, telemetry: Telemetry())
+        let f = try HubFixture(config)
+        defer { f.remove() }
+        let (clock, ingestor, hub) = (f.clock, f.ingestor, f.hub)
         let vars = try HubTests.spec.resolve([:])
         let first = SubscriberQueue(capacity: 100)
         let (key, initial) = try hub.subscribe(spec: HubTests.spec, variables: vars, since: nil, queue: first)
@@ -162,12 +181,9 @@ struct StreamClient {
     }
 
     @Test func aSubscriberThatStaysUnwritableIsDisconnected() async throws {
-        let dir = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let clock = ManualClock(millis: 1_790_000_000_000)
-        let ingestor = try makeIngestor(directory: dir, clock: clock)
-        let telemetry = Telemetry()
-        let hub = Hub(configuration: PushConfiguration(), ingestor: ingestor, telemetry: telemetry)
+        let f = try HubFixture()
+        defer { f.remove() }
+        let (clock, ingestor, hub, telemetry) = (f.clock, f.ingestor, f.hub, f.telemetry)
         let vars = try HubTests.spec.resolve([:])
         let stuck = SubscriberQueue(capacity: 8)
         let evicted = ManualClock(millis: 0)  // used as a thread-safe flag
@@ -191,11 +207,9 @@ struct StreamClient {
     }
 
     @Test func aReloadedSpecReachesLiveSubscribersAsADelta() async throws {
-        let dir = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let clock = ManualClock(millis: 1_790_000_000_000)
-        let ingestor = try makeIngestor(directory: dir, clock: clock)
-        let hub = Hub(configuration: PushConfiguration(), ingestor: ingestor, telemetry: Telemetry())
+        let f = try HubFixture()
+        defer { f.remove() }
+        let (clock, hub) = (f.clock, f.hub)
         let vars = try HubTests.spec.resolve([:])
         let queue = SubscriberQueue(capacity: 100)
         let (key, initial) = try hub.subscribe(spec: HubTests.spec, variables: vars, since: nil, queue: queue)
@@ -216,11 +230,9 @@ struct StreamClient {
     }
 
     @Test func aStalledSubscriberNeverDelaysOthersAndIsCoalesced() async throws {
-        let dir = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let clock = ManualClock(millis: 1_790_000_000_000)
-        let ingestor = try makeIngestor(directory: dir, clock: clock)
-        let hub = Hub(configuration: PushConfiguration(), ingestor: ingestor, telemetry: Telemetry())
+        let f = try HubFixture()
+        defer { f.remove() }
+        let (clock, ingestor, hub) = (f.clock, f.ingestor, f.hub)
         let vars = try HubTests.spec.resolve([:])
         let stalled = SubscriberQueue(capacity: 4)
         let (key, _) = try hub.subscribe(spec: HubTests.spec, variables: vars, since: nil, queue: stalled)

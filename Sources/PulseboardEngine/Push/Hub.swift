@@ -152,7 +152,7 @@ public final class Hub: Sendable {
         let now = ingestor.nowMillis()
         let retention = Int64(configuration.deltaRetentionSeconds) * 1000
         let due: [(String, DashboardSpec, [String: String])] = topics.withLockedValue { all in
-            all = all.filter { _, t in t.idleSinceMs.map { now - $0 < retention } ?? true }
+            for (key, t) in all where t.idleSinceMs.map({ now - $0 >= retention }) ?? false { all[key] = nil }
             return all.values.filter { !$0.subscribers.isEmpty && $0.nextTickMs <= now }.map { ($0.key, $0.spec, $0.variables) }
         }
         for (key, spec, variables) in due {

@@ -68,10 +68,7 @@ struct DashboardsController<Context: RequestContext>: Sendable {
 
     func spec(_ request: Request, id: String) throws -> Response {
         try authorizer.require(.read, request)
-        guard let spec = try entry(id).spec else {
-            throw APIError(.unprocessableContent, code: "invalid_dashboard", "dashboard '\(id)' has errors and no valid version; see /api/dashboards/\(id)/errors")
-        }
-        return .json(spec.source.jsonBytes)
+        return .json(try store.servedSpec(id).source.jsonBytes)
     }
 
     func errors(_ request: Request, id: String) throws -> Response {
@@ -109,17 +106,8 @@ struct DashboardsController<Context: RequestContext>: Sendable {
 
     func snapshot(_ request: Request, id: String) throws -> Response {
         try authorizer.require(.read, request)
-        guard let spec = try entry(id).spec else {
-            throw APIError(.unprocessableContent, code: "invalid_dashboard", "dashboard '\(id)' has errors and no valid version; see /api/dashboards/\(id)/errors")
-        }
-        var values: [String: String] = [:]
-        for (k, v) in request.uri.queryParameters where k != "key" {
-            values[String(k)] = String(v).removingPercentEncoding ?? String(v)
-        }
-        let resolved: [String: String]
-        do { resolved = try spec.resolve(values) } catch {
-            throw APIError(.badRequest, code: "bad_variables", error.message)
-        }
+        let spec = try store.servedSpec(id)
+        let resolved = try spec.resolve(queryOf: request, reserved: ["key"])
         // A live topic answers with its current frame (the one its deltas lead to).
         if let live = hub.frame(key: Hub.topicKey(dashboard: spec.id, variables: resolved)) {
             return .json(live.jsonBytes)

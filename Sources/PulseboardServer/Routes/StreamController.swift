@@ -34,25 +34,13 @@ struct StreamController: Sendable {
 
     func stream(_ request: Request, dashboard id: String, channel: any Channel) throws -> Response {
         try authorizer.require(.read, request)
-        guard let entry = store.entry(id) else {
-            throw APIError(.notFound, code: "unknown_dashboard", "no dashboard '\(id)'; dashboards are " + store.all().map(\.id).joined(separator: ", "))
-        }
-        guard let spec = entry.spec else {
-            throw APIError(.unprocessableContent, code: "invalid_dashboard", "dashboard '\(id)' has errors and no valid version; see /api/dashboards/\(id)/errors")
-        }
-        var values: [String: String] = [:]
+        let spec = try store.servedSpec(id)
         var since: UInt64? = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
-        for (k, v) in request.uri.queryParameters {
-            switch k {
-            case "key": continue
-            case "since":
-                guard let s = UInt64(v) else { throw APIError(.badRequest, code: "bad_since", "since must be a sequence number (an event id)") }
-                since = since ?? s
-            default: values[String(k)] = String(v).removingPercentEncoding ?? String(v)
-            }
+        if let s = request.uri.queryParameters.get("since"), since == nil {
+            guard let n = UInt64(s) else { throw APIError(.badRequest, code: "bad_since", "since must be a sequence number (an event id)") }
+            since = n
         }
-        let resolved: [String: String]
-        do { resolved = try spec.resolve(values) } catch { throw APIError(.badRequest, code: "bad_variables", error.message) }
+        let resolved = try spec.resolve(queryOf: request, reserved: ["key", "since"])
         guard hub.openStream() else {
             telemetry.streamsRefused.add(1)
             throw APIError(.serviceUnavailable, code: "too_many_streams", "the server holds its maximum of \(hub.configuration.maxStreams) streams (push.max_streams); retry later", retryAfterSeconds: 5)
