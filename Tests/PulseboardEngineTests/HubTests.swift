@@ -206,6 +206,18 @@ struct HubFixture {
         #expect(client.frame == hub.frame(key: key))
     }
 
+    @Test func onlyFramesThatWaitStartTheUnwritableClock() {
+        let queue = SubscriberQueue(capacity: 4)
+        queue.delivered(upTo: 10)
+        queue.push(ByteBuffer(string: "old"), seq: 9, nowMs: 1_000)  // already covered: dropped
+        #expect(!queue.isStalled(nowMs: 100_000, timeoutMs: 30_000))
+        queue.push(ByteBuffer(string: "new"), seq: 11, nowMs: 90_000)
+        #expect(!queue.isStalled(nowMs: 100_000, timeoutMs: 30_000))
+        #expect(queue.isStalled(nowMs: 121_000, timeoutMs: 30_000))
+        _ = queue.tryTake()
+        #expect(!queue.isStalled(nowMs: 200_000, timeoutMs: 30_000))
+    }
+
     @Test func aReloadedSpecReachesLiveSubscribersAsADelta() async throws {
         let f = try HubFixture()
         defer { f.remove() }

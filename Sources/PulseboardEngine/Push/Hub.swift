@@ -91,7 +91,7 @@ public final class Hub: Sendable {
             }
             queue.delivered(upTo: topic.seq)
             if enqueueInitial {
-                for frame in initial { queue.push(frame, seq: 0) }
+                for frame in initial { queue.push(frame, seq: 0, nowMs: now) }
                 initial = []
             }
             all[key] = topic

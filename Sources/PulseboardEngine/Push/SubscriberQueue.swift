@@ -72,9 +72,10 @@ public final class SubscriberQueue: Sendable {
     public func push(_ bytes: ByteBuffer, seq: UInt64, nowMs: Int64 = 0) {
         let resume: (CheckedContinuation<Next, Never>, Next)? = state.withLockedValue { s in
             guard !s.closed else { return nil }
-            if s.pendingSinceMs == nil { s.pendingSinceMs = nowMs }
             if seq != 0 && seq <= s.deliveredSeq { return nil }
             if s.overflowed { return nil }  // a resync is pending; it will cover this frame
+            // Only frames that actually wait start the unwritable clock.
+            if s.pendingSinceMs == nil { s.pendingSinceMs = nowMs }
             if s.items.count >= capacity {
                 s.dropped += UInt64(s.items.count)
                 s.items.removeAll()
