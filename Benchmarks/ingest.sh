@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 PORT=18080
 BASE="http://127.0.0.1:${PORT}"
 BIN="${PULSEBOARD_BIN:-.build/release/pulseboard}"
+BUILD=1
+[[ -n "${PULSEBOARD_BIN:-}" ]] && BUILD=0
+# The server refuses unknown PULSEBOARD_* variables (they are configuration keys).
+unset PULSEBOARD_BIN
 SERVER_PID=""
 BENCH_PID=""
 DATA_DIR=""
@@ -51,7 +55,7 @@ trap stop_server EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if [[ -z "${PULSEBOARD_BIN:-}" ]]; then
+if [[ "$BUILD" == 1 ]]; then
     echo "building release..." >&2
     swift build -c release >&2
 fi

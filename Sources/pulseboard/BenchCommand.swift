@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load clients for benchmarking a running server",
-        subcommands: [IngestBenchCommand.self, DecodeBenchCommand.self]
+        subcommands: [IngestBenchCommand.self, DecodeBenchCommand.self, FanoutBenchCommand.self]
     )
 }
 
@@ -101,5 +101,118 @@ struct DecodeBenchCommand: ParsableCommand {
         let r = DecodeBenchmark(batches: batches, batchSize: batchSize).run()
         print(String(format: "decoded %d events (%.1f MB) in %.3f s: %.0f events/s, %.0f MB/s, %.2f µs/event",
             r.events, Double(r.bytes) / 1e6, r.seconds, r.eventsPerSecond, r.megabytesPerSecond, r.seconds / Double(r.events) * 1e6))
+    }
+}
+
+/// `pulseboard bench fanout`: holds N SSE or WebSocket subscribers to one dashboard and prints one
+/// table row: push latency (frame `ts` to arrival), deliveries, and server CPU and memory.
+struct FanoutBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fanout",
+        abstract: "Measure push latency and server cost per subscriber with N SSE or WebSocket subscribers",
+        discussion: """
+            Connects --subscribers streams to --dashboard, waits --warmup seconds, then counts every \
+            frame whose server timestamp ("ts") falls in the next --duration seconds: latency is its \
+            arrival time minus ts. Expected deliveries are (distinct frames seen) x N. With \
+            --server-pid, the server's CPU time (/proc/PID/stat) over the window and its RSS growth \
+            since before connecting (/proc/PID/status) are reported per delivery and per subscriber. \
+            Connections are spread over source addresses 127.0.0.2, 127.0.0.3, ... and, past \
+            --per-process subscribers, over child processes of this same command (one event loop \
+            thread each). With --path, peers such as Nchan are measured: any event or message whose \
+            JSON has "ts" is a frame, and WebSocket subscribers send no subscribe message.
+            """
+    )
+
+    @Option(help: "Server host.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Server port.")
+    var port = 8080
+
+    @Option(help: "Subscribers to hold.")
+    var subscribers = 1000
+
+    @Option(help: "sse or ws.")
+    var transport = "sse"
+
+    @Option(help: "Dashboard to subscribe to.")
+    var dashboard = "wallboard"
+
+    @Option(help: "Measured seconds.")
+    var duration = 20.0
+
+    @Option(help: "Unmeasured seconds after all subscribers connected.")
+    var warmup = 5.0
+
+    @Option(help: "Seconds after the window during which its frames may still arrive.")
+    var grace = 3.0
+
+    @Option(help: "Seconds of idle server CPU sampled before connecting (with --server-pid).")
+    var baseline = 2.0
+
+    @Option(help: "Server process id, to sample its CPU time and RSS.")
+    var serverPid: Int32?
+
+    @Option(help: "Request path instead of Pulseboard's (for peers such as Nchan: e.g. /sub).")
+    var path: String?
+
+    @Option(help: "Server name in the table.")
+    var label = "pulseboard"
+
+    @Option(name: .customLong("per-process"), help: "Subscribers per client process; more start worker processes.")
+    var perProcess = 8000
+
+    @Option(name: .customLong("per-address"), help: "Subscribers per loopback source address.")
+    var perAddress = 4000
+
+    @Option(help: "Connects in flight at once, per process.")
+    var maxConnecting = 256
+
+    @Option(help: "Output: table, or tsv (no header) for scripts.")
+    var format = "table"
+
+    @Option(help: .hidden)
+    var worker: String?
+
+    mutating func run() async throws {
+        if let worker {
+            try await FanoutBenchmark.runWorker(settingsJSON: worker)
+            return
+        }
+        guard let transport = FanoutBenchmark.Transport(rawValue: transport) else {
+            throw ValidationError("--transport must be sse or ws")
+        }
+        guard format == "table" || format == "tsv" else { throw ValidationError("--format must be table or tsv") }
+        var options = FanoutBenchmark.Options()
+        options.host = host
+        options.port = port
+        options.subscribers = subscribers
+        options.transport = transport
+        options.dashboard = dashboard
+        options.path = path
+        options.serverLabel = label
+        options.durationSeconds = duration
+        options.warmupSeconds = warmup
+        options.graceSeconds = grace
+        options.baselineSeconds = baseline
+        options.serverPID = serverPid
+        options.subscribersPerWorker = perProcess
+        options.subscribersPerAddress = perAddress
+        options.maxConnecting = maxConnecting
+        let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
+        options.workerCommand = [executable, "bench", "fanout", "--worker"]
+        options.progress = { line in Self.printError(line) }
+        let result: FanoutBenchmark.Result
+        do {
+            result = try await FanoutBenchmark(options: options).run()
+        } catch let error as FanoutBenchmarkError {
+            Self.printError("error: \(error)")
+            throw ExitCode.failure
+        }
+        print(format == "tsv" ? FanoutBenchmark.formatTSV([result]) : FanoutBenchmark.formatTable([result]))
+    }
+
+    private static func printError(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }
