@@ -1,3 +1,5 @@
+import PulseboardCore
+
 /// The identity and server timestamp of one pushed message, read from the first bytes of its JSON
 /// payload: Pulseboard's `{"type":…,"seq":N,"ts":"2026-11-22T01:51:38.438Z",…}` (SSE data carries
 /// no `type`), or any peer's JSON body with a `"ts"` (and optionally `"seq"`), such as the
@@ -124,19 +126,8 @@ struct FanoutFrameStamp: Equatable {
         } else if b[i] != 90 && b[i] != 122 {
             return nil
         }
-        let days = daysFromCivil(year: year, month: month, day: day)
+        let days = Int64(Timestamp.daysFromCivil(year: Int(year), month: Int(month), day: Int(day)))
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
         return seconds * 1_000_000 + micros
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-    private static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }
