@@ -46,16 +46,7 @@ RESULTS="$(mktemp)"
 
 stop_pulseboard() {
     if [[ -n "$SERVER_PID" ]]; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 200); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$SERVER_PID" 2>/dev/null; then
-            echo "server did not stop on SIGTERM; killing it" >&2
-            kill -KILL "$SERVER_PID" 2>/dev/null || true
-        fi
-        wait "$SERVER_PID" 2>/dev/null || true
+        stop_pid "$SERVER_PID" 20 server
         SERVER_PID=""
     fi
     [[ -n "$DATA_DIR" ]] && rm -rf "$DATA_DIR"

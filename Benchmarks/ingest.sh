@@ -6,6 +6,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+source Benchmarks/lib.sh
 
 PORT=18080
 BASE="http://127.0.0.1:${PORT}"
@@ -26,19 +27,7 @@ stop_server() {
         BENCH_PID=""
     fi
     if [[ -n "$SERVER_PID" ]]; then
-        if kill -0 "$SERVER_PID" 2>/dev/null; then
-            kill -TERM "$SERVER_PID" 2>/dev/null || true
-            # Give it 20 s to shut down cleanly, then force it.
-            for _ in $(seq 1 200); do
-                kill -0 "$SERVER_PID" 2>/dev/null || break
-                sleep 0.1
-            done
-            if kill -0 "$SERVER_PID" 2>/dev/null; then
-                echo "server did not stop on SIGTERM; killing it" >&2
-                kill -KILL "$SERVER_PID" 2>/dev/null || true
-            fi
-        fi
-        wait "$SERVER_PID" 2>/dev/null || true
+        stop_pid "$SERVER_PID" 20 server
         SERVER_PID=""
     fi
     if [[ -n "$DATA_DIR" ]]; then

@@ -19,6 +19,7 @@ NCHAN_DIR=""
 NCHAN_MASTER_PID=""
 NCHAN_PUBLISHER_PID=""
 _NCHAN_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$_NCHAN_HERE/lib.sh"
 
 nchan_install() {
     if command -v nginx >/dev/null 2>&1 && [[ -f "$NCHAN_MODULE" ]]; then
@@ -114,18 +115,10 @@ nchan_stop() {
         local worker
         worker="$(nchan_worker_pid)"
         # TERM is nginx's fast shutdown; the master ends its worker too.
-        kill -TERM "$NCHAN_MASTER_PID" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$NCHAN_MASTER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$NCHAN_MASTER_PID" 2>/dev/null; then
-            kill -KILL "$NCHAN_MASTER_PID" 2>/dev/null || true
-        fi
+        stop_pid "$NCHAN_MASTER_PID" 10 nginx
         if [[ -n "$worker" ]] && kill -0 "$worker" 2>/dev/null; then
             kill -KILL "$worker" 2>/dev/null || true
         fi
-        wait "$NCHAN_MASTER_PID" 2>/dev/null || true
         NCHAN_MASTER_PID=""
     fi
     if [[ -n "$NCHAN_DIR" ]]; then
