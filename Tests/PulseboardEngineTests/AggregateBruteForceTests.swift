@@ -99,6 +99,10 @@ import Testing
             }
             #expect(throws: QueryError.self) { try ingestor.query(MetricQuery(metric: .activeSessions, windowSeconds: w, groupBy: "org_id")) }
             // One dimension filter and one group-by per window.
+            let unseen = try ingestor.query(MetricQuery(metric: .events, windowSeconds: w, filter: .init(key: "org_id", value: "no-such-org")))
+            #expect(unseen.value == 0)
+            #expect(unseen.series?.allSatisfy { $0.value == 0 } ?? true)
+            #expect(try ingestor.query(MetricQuery(metric: .activeUsers, windowSeconds: w, filter: .init(key: "org_id", value: "no-such-org"))).value == 0)
             let filtered = try ingestor.query(MetricQuery(metric: .activeUsers, windowSeconds: w, filter: .init(key: "org_id", value: "org1"))).value
             AggregateBruteForceTests.assertClose(filtered, model.value(.activeUsers, window: w, now: now) { $0.org == "org1" }, relative: 1e-9, "\(label) active_users org1 \(w)s")
             let grouped = try ingestor.query(MetricQuery(metric: .events, windowSeconds: w, groupBy: "model_used", top: 10))

@@ -19,16 +19,19 @@ extension Aggregator {
         if let g = q.groupBy, let d = dims.index(of: g) {
             return grouped(q, dimension: d, overall: root, typeFilter: typeFilter)
         }
-        if empty { base = Series(second: second) }
-        return single(q, series: base, typeFilter: typeFilter)
+        return single(q, series: base, typeFilter: typeFilter, empty: empty)
     }
 
-    func single(_ q: MetricQuery, series: Series, typeFilter: EventType?) -> QueryResult {
+    /// The answer over one series; `empty` answers for a filter value never seen (the series'
+    /// bucket geometry with no data), without allocating a series for it.
+    func single(_ q: MetricQuery, series: Series, typeFilter: EventType?, empty: Bool = false) -> QueryResult {
         let (ring, length) = series.ring(forWindow: q.windowSeconds)
         let needsSketch = q.metric == .responseTimeMs && q.aggregation.hasPrefix("p")
-        let (state, sketch) = ring.window(length: length, withSketch: needsSketch)
+        let (state, sketch) = empty ? (BucketState(), QuantileSketch()) : ring.window(length: length, withSketch: needsSketch)
         let value: Double?
-        if q.metric.isDistinct {
+        if empty && q.metric.isDistinct {
+            value = 0
+        } else if q.metric.isDistinct {
             value = Double(distinct(q.metric, series).count(windowSeconds: q.windowSeconds))
         } else {
             value = Aggregator.evaluate(q, state: state, sketch: sketch, seconds: Double(q.windowSeconds), typeFilter: typeFilter)
@@ -38,6 +41,7 @@ extension Aggregator {
             var list: [QueryResult.Point] = []
             list.reserveCapacity(length)
             ring.forEachBucket(length: length) { b, st, sk in
+                let (st, sk) = empty ? (BucketState(), QuantileSketch()) : (st, sk)
                 list.append(.init(start: b * ring.width, value: Aggregator.evaluate(q, state: st, sketch: sk, seconds: Double(ring.width), typeFilter: typeFilter)))
             }
             points = list
