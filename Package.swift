@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
+        // zlib (system library) for WebSocket permessage-deflate.
+        .systemLibrary(name: "CZlib"),
         // Pure core: events, validation, windows, sketches. No I/O, no NIO.
         .target(name: "PulseboardCore", swiftSettings: swiftSettings),
         // Stateful runtime: ingestor, journal, replay, demo traffic, services.
@@ -34,6 +36,7 @@ let package = Package(
             name: "PulseboardEngine",
             dependencies: [
                 "PulseboardCore",
+                "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -52,8 +55,6 @@ let package = Package(
                 "PulseboardEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -91,6 +92,7 @@ let package = Package(
             dependencies: [
                 "PulseboardEngine", "PulseboardCore", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -100,7 +102,9 @@ let package = Package(
                 "PulseboardServer", "PulseboardEngine", "PulseboardCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,8 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdWSCompression
-import HummingbirdWebSocket
 import HummingbirdCore
 import Logging
 import PulseboardCore
@@ -51,11 +49,10 @@ public func buildApplication(
     OperationsController(ingestor: ingestor, hub: hub).addRoutes(to: router)
     DashboardsController(store: dashboards, ingestor: ingestor, hub: hub, authorizer: authorizer).addRoutes(to: router)
     StreamController(hub: hub, store: dashboards, authorizer: authorizer, telemetry: telemetry).addRoutes(to: router)
-    let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
-    WebSocketController(
+    let endpoints = PushEndpoints(
         hub: hub, store: dashboards, authorizer: authorizer, telemetry: telemetry,
-        maxSubscriptions: configuration.push.maxSubscriptionsPerConnection
-    ).addRoutes(to: webSocketRouter)
+        corsOrigins: Set(configuration.server.corsAllowedOrigins), maxConnections: configuration.server.maxConnections)
+    let gate = ConnectionGate(limit: configuration.server.maxConnections)
 
     var services: [any Service] = [
         JournalService(
@@ -74,19 +71,16 @@ public func buildApplication(
     ])
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: webSocketRouter,
-            configuration: WebSocketServerConfiguration(
-                // Snapshots are sent as one frame whatever their size; this bounds client messages.
-                maxFrameSize: 1 << 20,
-                extensions: [.perMessageDeflate(serverNoContextTakeover: true, maxDecompressedFrameSize: 1 << 16)],
-                autoPing: .enabled(timePeriod: .seconds(Int64(configuration.push.heartbeatSeconds) * 2)),
-                // Bound the close handshake, so unresponsive clients cannot stall shutdown.
-                closeTimeout: .seconds(2))),
+        // Streams stay in NIO (PushRouter); everything else is Hummingbird's HTTP/1.1.
+        server: HTTPServerBuilder { responder in
+            PushChildChannel(inner: HTTP1Channel(responder: responder), endpoints: endpoints, gate: gate)
+        },
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.server.host, port: configuration.server.port),
             serverName: "pulseboard",
-            availableConnectionsDelegate: MaximumAvailableConnections(configuration.server.maxConnections)),
+            // Past max_connections a connection is answered 503; past this, it waits in the
+            // backlog, so the process never runs out of file descriptors.
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.server.maxConnections + ConnectionGate.refusalHeadroom)),
         services: services,
         logger: logger)
 }

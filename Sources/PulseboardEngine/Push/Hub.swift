@@ -6,9 +6,16 @@ import Synchronization
 
 /// The fan-out hub. One topic per (dashboard, variable values): every `refresh_ms` it computes
 /// the frame, diffs it against the last one (RFC 7386 merge patch), encodes the delta **once**
-/// and hands the same bytes to every subscriber's bounded queue. It never waits on a subscriber.
-/// Topics without subscribers stop ticking and are forgotten after the delta retention.
+/// per transport and hands the same bytes to every subscriber, with one task per event loop that
+/// writes them from the loop that owns the sockets. It never waits on a subscriber. Topics
+/// without subscribers stop ticking and are forgotten after the delta retention.
 public final class Hub: Sendable {
+    /// A topic's subscribers that live on one event loop.
+    struct LoopMembers {
+        let loop: any EventLoop
+        var members: [ObjectIdentifier: any PushSubscriber] = [:]
+    }
+
     struct Topic {
         let key: String
         let spec: DashboardSpec
@@ -19,25 +26,43 @@ public final class Hub: Sendable {
         /// The snapshot of `frame`, encoded on first request.
         var snapshotEvent: EncodedFrame?
         var recent: Deque<(seq: UInt64, timeMs: Int64, event: EncodedFrame)> = []
-        var subscribers: [ObjectIdentifier: SubscriberQueue] = [:]
+        var loops: [ObjectIdentifier: LoopMembers] = [:]
+        var subscriberCount = 0
+        /// Subscribers reading permessage-deflate: compress only when there are some.
+        var deflateCount = 0
         var nextTickMs: Int64
         var idleSinceMs: Int64?
+    }
+
+    /// The connections of one event loop, swept there once a second.
+    struct LoopConnections {
+        let loop: any EventLoop
+        var members: [ObjectIdentifier: any PushConnection] = [:]
+    }
+
+    struct State {
+        var topics: [String: Topic] = [:]
+        var connections: [ObjectIdentifier: LoopConnections] = [:]
+        var lastSweepMs: Int64 = 0
+        let deflater = Deflater()
     }
 
     public let configuration: PushConfiguration
     let ingestor: Ingestor
     let frames = FrameBuilder()
-    let topics: NIOLockedValueBox<[String: Topic]>
+    let state: NIOLockedValueBox<State>
     let telemetry: Telemetry
     let streams = Atomic<Int>(0)
-    static let heartbeatEvent = ByteBuffer(string: ": heartbeat\n\n")
 
     public init(configuration: PushConfiguration, ingestor: Ingestor, telemetry: Telemetry) {
         self.configuration = configuration
         self.ingestor = ingestor
         self.telemetry = telemetry
-        self.topics = NIOLockedValueBox([:])
+        self.state = NIOLockedValueBox(State())
     }
+
+    /// The hub's clock (the ingestor's), in epoch milliseconds.
+    public func nowMillis() -> Int64 { ingestor.nowMillis() }
 
     /// The topic key: dashboard id plus variable values in name order.
     public static func topicKey(dashboard: String, variables: [String: String]) -> String {
@@ -50,20 +75,29 @@ public final class Hub: Sendable {
         }
     }
 
-    /// Subscribes `queue` to the topic of `spec` × `variables` (resolved). Returns the frames to
-    /// write first: the deltas after `since` when still held, otherwise a snapshot. With
-    /// `enqueueInitial` they are queued instead, ahead of any delta (for writers that only drain
-    /// queues).
+    /// What a new subscriber writes first.
+    public struct Subscribed: Sendable {
+        /// The topic key, for `unsubscribe` and `snapshot`.
+        public var key: String
+        /// The deltas after `since` when still held, otherwise one snapshot, in the subscriber's encoding.
+        public var initial: [ByteBuffer]
+        /// The seq those frames bring the subscriber to.
+        public var seq: UInt64
+    }
+
+    /// Subscribes `subscriber` to the topic of `spec` × `variables` (resolved). Call it on the
+    /// subscriber's event loop and write `initial` before returning to the loop: deltas after
+    /// `seq` then arrive through `deliver`, in order.
     public func subscribe(
-        spec: DashboardSpec, variables: [String: String], since: UInt64?, queue: SubscriberQueue, enqueueInitial: Bool = false
-    ) throws(SubscribeError) -> (key: String, initial: [ByteBuffer]) {
+        spec: DashboardSpec, variables: [String: String], since: UInt64?, subscriber: any PushSubscriber
+    ) throws(SubscribeError) -> Subscribed {
         let key = Hub.topicKey(dashboard: spec.id, variables: variables)
         let now = ingestor.nowMillis()
-        let exists = topics.withLockedValue { $0[key] != nil }
+        let exists = state.withLockedValue { $0.topics[key] != nil }
         let fresh: JSONValue? = exists ? nil : computeWidgets(spec, variables)
-        let result: Result<[ByteBuffer], SubscribeError> = topics.withLockedValue { all in
-            if all[key] == nil {
-                guard all.count < configuration.maxTopics else {
+        let result: Result<Subscribed, SubscribeError> = state.withLockedValue { s in
+            if s.topics[key] == nil {
+                guard s.topics.count < configuration.maxTopics else {
                     return .failure(SubscribeError("too_many_topics", "the server already serves \(configuration.maxTopics) live topics (push.max_topics)"))
                 }
                 let widgets = fresh ?? computeWidgets(spec, variables)
@@ -71,97 +105,113 @@ public final class Hub: Sendable {
                 // delta (at most 10/s): a seq from an earlier topic, or another server run, is
                 // always below it, so a stale resume point gets a fresh snapshot.
                 let first = UInt64(max(1, now))
-                all[key] = Topic(
+                s.topics[key] = Topic(
                     key: key, spec: spec, variables: variables, seq: first,
                     frame: frames.frame(dashboard: spec.id, seq: first, timestampMs: now, widgets: widgets),
                     widgets: widgets, nextTickMs: now + Int64(spec.refreshMs))
             }
-            var topic = all[key]!
-            topic.subscribers[ObjectIdentifier(queue)] = queue
+            var topic = s.topics[key]!
+            let loopId = ObjectIdentifier(subscriber.eventLoop)
+            topic.loops[loopId, default: LoopMembers(loop: subscriber.eventLoop)].members[ObjectIdentifier(subscriber)] = subscriber
+            topic.subscriberCount += 1
+            if subscriber.encoding == .webSocketDeflate { topic.deflateCount += 1 }
             topic.idleSinceMs = nil
-            var initial: [ByteBuffer] = []
+            let encoding = subscriber.encoding
             let held = since.map { s in
                 s <= topic.seq && (s == topic.seq || (topic.recent.first.map { $0.seq <= s + 1 } ?? false))
             } ?? false
-            let pick: (EncodedFrame) -> ByteBuffer = { queue.transport == .sse ? $0.sse : $0.ws }
+            let initial: [ByteBuffer]
             if held, let since {
-                initial = topic.recent.filter { $0.seq > since }.map { pick($0.event) }
+                initial = topic.recent.filter { $0.seq > since }.map { encoded($0.event, for: encoding, deflater: s.deflater) }
             } else {
-                initial = [pick(Hub.snapshotEvent(&topic))]
+                initial = [Hub.snapshotEvent(&topic, deflater: s.deflater).bytes(for: encoding)]
             }
-            queue.delivered(upTo: topic.seq)
-            if enqueueInitial {
-                for frame in initial { queue.push(frame, seq: 0, nowMs: now) }
-                initial = []
-            }
-            all[key] = topic
-            return .success(initial)
+            s.topics[key] = topic
+            return .success(Subscribed(key: key, initial: initial, seq: topic.seq))
         }
-        return (key, try result.get())
+        return try result.get()
     }
 
-    static func snapshotEvent(_ topic: inout Topic) -> EncodedFrame {
-        if let cached = topic.snapshotEvent { return cached }
+    /// `event` for `encoding`, compressing a delta encoded before the topic had deflate readers.
+    func encoded(_ event: EncodedFrame, for encoding: PushEncoding, deflater: Deflater) -> ByteBuffer {
+        if encoding == .webSocketDeflate && event.wsDeflate == nil { return Hub.deflate(event.ws, deflater) }
+        return event.bytes(for: encoding)
+    }
+
+    /// A WebSocket frame compressed (the payload of `frame` after its header).
+    static func deflate(_ frame: ByteBuffer, _ deflater: Deflater) -> ByteBuffer {
+        var f = frame
+        let first = f.readInteger(as: UInt8.self) ?? 0
+        let len = f.readInteger(as: UInt8.self) ?? 0
+        if len & 0x7F == 126 { f.moveReaderIndex(forwardBy: 2) } else if len & 0x7F == 127 { f.moveReaderIndex(forwardBy: 8) }
+        let compressed = deflater.compress(Array(f.readableBytesView))
+        return PushWire.webSocketFrame(PushWire.Opcode(rawValue: first & 0x0F) ?? .text, payload: compressed, compressed: true)
+    }
+
+    static func snapshotEvent(_ topic: inout Topic, deflater: Deflater) -> EncodedFrame {
+        if var cached = topic.snapshotEvent {
+            if topic.deflateCount > 0 && cached.wsDeflate == nil {
+                cached.wsDeflate = deflate(cached.ws, deflater)
+                topic.snapshotEvent = cached
+            }
+            return cached
+        }
         var ws: [(String, JSONValue)] = [("type", .string("snapshot"))]
         if case .object(let members) = topic.frame { ws += members }
+        let wsFrame = PushWire.webSocketFrame(.text, payload: JSONValue.object(ws).jsonBytes)
         let event = EncodedFrame(
-            sse: Hub.sseEvent(id: topic.seq, event: "snapshot", json: topic.frame.jsonBytes),
-            ws: ByteBuffer(bytes: JSONValue.object(ws).jsonBytes))
+            sse: PushWire.sseEvent(id: topic.seq, event: "snapshot", json: topic.frame.jsonBytes), ws: wsFrame,
+            wsDeflate: topic.deflateCount > 0 ? deflate(wsFrame, deflater) : nil)
         topic.snapshotEvent = event
         return event
     }
 
-    static func sseEvent(id: UInt64, event: String, json: [UInt8]) -> ByteBuffer {
-        var b = ByteBuffer()
-        b.reserveCapacity(json.count + 48)
-        b.writeString("id: \(id)\nevent: \(event)\ndata: ")
-        b.writeBytes(json)
-        b.writeString("\n\n")
-        return b
-    }
-
-    /// Removes `queue` from topic `key`.
-    public func unsubscribe(key: String, queue: SubscriberQueue) {
+    /// Removes `subscriber` from topic `key`.
+    public func unsubscribe(key: String, subscriber: any PushSubscriber) {
         let now = ingestor.nowMillis()
-        topics.withLockedValue { all in
-            guard var t = all[key] else { return }
-            t.subscribers[ObjectIdentifier(queue)] = nil
-            if t.subscribers.isEmpty { t.idleSinceMs = now }
-            all[key] = t
+        state.withLockedValue { s in
+            guard var t = s.topics[key] else { return }
+            let loopId = ObjectIdentifier(subscriber.eventLoop)
+            guard t.loops[loopId]?.members.removeValue(forKey: ObjectIdentifier(subscriber)) != nil else { return }
+            if t.loops[loopId]?.members.isEmpty == true { t.loops[loopId] = nil }
+            t.subscriberCount -= 1
+            if subscriber.encoding == .webSocketDeflate { t.deflateCount -= 1 }
+            if t.subscriberCount == 0 { t.idleSinceMs = now }
+            s.topics[key] = t
         }
-        queue.close()
     }
 
-    /// The current snapshot and its seq (for a subscriber that must resynchronise).
-    public func snapshot(key: String) -> (event: EncodedFrame, seq: UInt64)? {
-        topics.withLockedValue { all in
-            guard var t = all[key] else { return nil }
-            let e = Hub.snapshotEvent(&t)
-            all[key] = t
-            return (e, t.seq)
+    /// The current snapshot in `encoding` and its seq (for a subscriber that must resynchronise).
+    public func snapshot(key: String, encoding: PushEncoding) -> (bytes: ByteBuffer, seq: UInt64)? {
+        state.withLockedValue { s in
+            guard var t = s.topics[key] else { return nil }
+            let e = Hub.snapshotEvent(&t, deflater: s.deflater)
+            s.topics[key] = t
+            return (e.bytes(for: encoding), t.seq)
         }
     }
 
     /// The current frame of a live topic, if any.
     public func frame(key: String) -> JSONValue? {
-        topics.withLockedValue { $0[key]?.frame }
+        state.withLockedValue { $0.topics[key]?.frame }
     }
 
-    /// Computes the frames of the topics that are due; publishes a delta where anything changed.
+    /// Computes the frames of the topics that are due and publishes a delta where anything
+    /// changed; once a second, sweeps every connection on its loop.
     public func tick() {
         let now = ingestor.nowMillis()
         let retention = Int64(configuration.deltaRetentionSeconds) * 1000
-        let due: [(String, DashboardSpec, [String: String])] = topics.withLockedValue { all in
-            for (key, t) in all where t.idleSinceMs.map({ now - $0 >= retention }) ?? false { all[key] = nil }
-            return all.values.filter { !$0.subscribers.isEmpty && $0.nextTickMs <= now }.map { ($0.key, $0.spec, $0.variables) }
+        let due: [(String, DashboardSpec, [String: String])] = state.withLockedValue { s in
+            for (key, t) in s.topics where t.idleSinceMs.map({ now - $0 >= retention }) ?? false { s.topics[key] = nil }
+            return s.topics.values.filter { $0.subscriberCount > 0 && $0.nextTickMs <= now }.map { ($0.key, $0.spec, $0.variables) }
         }
         for (key, spec, variables) in due {
             let widgets = computeWidgets(spec, variables)
-            let delivered: Int = topics.withLockedValue { all in
-                guard var t = all[key] else { return 0 }
+            let publish: (EncodedFrame, UInt64, [LoopMembers])? = state.withLockedValue { s in
+                guard var t = s.topics[key] else { return nil }
                 t.nextTickMs = max(t.nextTickMs + Int64(spec.refreshMs), now)
-                defer { all[key] = t }
-                guard let patch = JSONMergePatch.diff(t.widgets, widgets) else { return 0 }
+                defer { s.topics[key] = t }
+                guard let patch = JSONMergePatch.diff(t.widgets, widgets) else { return nil }
                 t.seq += 1
                 let ts = Timestamp.format(millis: now)
                 t.widgets = widgets
@@ -172,34 +222,59 @@ public final class Hub: Sendable {
                     ("type", .string("delta")), ("dashboard", .string(spec.id)), ("seq", .number(Double(t.seq))),
                     ("ts", .string(ts)), ("widgets", patch),
                 ])
+                let ws = PushWire.webSocketFrame(.text, payload: wsDelta.jsonBytes)
                 let event = EncodedFrame(
-                    sse: Hub.sseEvent(id: t.seq, event: "delta", json: delta.jsonBytes), ws: ByteBuffer(bytes: wsDelta.jsonBytes))
+                    sse: PushWire.sseEvent(id: t.seq, event: "delta", json: delta.jsonBytes), ws: ws,
+                    wsDeflate: t.deflateCount > 0 ? Hub.deflate(ws, s.deflater) : nil)
                 t.recent.append((t.seq, now, event))
                 while let first = t.recent.first, now - first.timeMs > retention { t.recent.removeFirst() }
-                for q in t.subscribers.values { q.push(event, seq: t.seq, nowMs: now) }
-                return t.subscribers.count
+                return (event, t.seq, Array(t.loops.values))
             }
-            if delivered > 0 {
-                telemetry.framesPublished.add(1)
-                telemetry.framesDelivered.add(UInt64(delivered))
+            guard let (event, seq, loops) = publish else { continue }
+            var delivered = 0
+            for group in loops {
+                delivered += group.members.count
+                let members = group.members
+                group.loop.execute {
+                    for subscriber in members.values { subscriber.deliver(event, seq: seq) }
+                }
             }
+            telemetry.framesPublished.add(1)
+            telemetry.framesDelivered.add(UInt64(delivered))
         }
-        evictStalled(nowMs: now)
+        sweepIfDue(nowMs: now)
     }
 
-    /// Disconnects subscribers whose frames have waited longer than the unwritable timeout.
-    func evictStalled(nowMs now: Int64) {
-        let timeout = Int64(configuration.unwritableTimeoutSeconds) * 1000
-        let stalled: [(String, SubscriberQueue)] = topics.withLockedValue { all in
-            var out: [(String, SubscriberQueue)] = []
-            for (key, t) in all {
-                for q in t.subscribers.values where q.isStalled(nowMs: now, timeoutMs: timeout) { out.append((key, q)) }
-            }
-            for (key, q) in out { all[key]?.subscribers[ObjectIdentifier(q)] = nil }
-            return out
+    /// Once a second: each loop's connections get their upkeep (heartbeats, pings, evictions).
+    func sweepIfDue(nowMs now: Int64) {
+        let groups: [LoopConnections] = state.withLockedValue { s in
+            guard now - s.lastSweepMs >= 1000 else { return [] }
+            s.lastSweepMs = now
+            return Array(s.connections.values)
         }
-        for (_, q) in stalled { q.evict() }
-        if !stalled.isEmpty { telemetry.subscribersEvicted.add(UInt64(stalled.count)) }
+        for group in groups {
+            let members = group.members
+            group.loop.execute {
+                for c in members.values { c.sweep(nowMs: now) }
+            }
+        }
+    }
+
+    /// Registers a connection for the once-a-second sweep.
+    public func register(_ connection: any PushConnection) {
+        state.withLockedValue { s in
+            s.connections[ObjectIdentifier(connection.eventLoop), default: LoopConnections(loop: connection.eventLoop)]
+                .members[ObjectIdentifier(connection)] = connection
+        }
+    }
+
+    /// Forgets a connection.
+    public func deregister(_ connection: any PushConnection) {
+        state.withLockedValue { s in
+            let id = ObjectIdentifier(connection.eventLoop)
+            s.connections[id]?.members[ObjectIdentifier(connection)] = nil
+            if s.connections[id]?.members.isEmpty == true { s.connections[id] = nil }
+        }
     }
 
     /// Takes a stream slot; false when `push.max_streams` are open.
@@ -218,44 +293,43 @@ public final class Hub: Sendable {
     /// Open streams.
     public var openStreams: Int { streams.load(ordering: .relaxed) }
 
-    /// Queues an SSE heartbeat comment for every subscriber.
-    public func heartbeat() {
-        topics.withLockedValue { all in
-            for t in all.values { for q in t.subscribers.values where q.transport == .sse { q.push(Hub.heartbeatEvent, seq: 0, nowMs: ingestor.nowMillis()) } }
-        }
-    }
-
     /// Switches the live topics of `id` to a new spec (their next frame diffs against the old
     /// one, so removed widgets become `null` in the delta), or ends them when it is gone.
     public func update(dashboard id: String, spec: DashboardSpec?) {
-        let closing: [SubscriberQueue] = topics.withLockedValue { all in
-            var closing: [SubscriberQueue] = []
-            for (key, t) in all where t.spec.id == id {
+        let ended: [LoopMembers] = state.withLockedValue { s in
+            var ended: [LoopMembers] = []
+            for (key, t) in s.topics where t.spec.id == id {
                 if let spec {
-                    all[key] = Topic(
+                    var next = Topic(
                         key: key, spec: spec, variables: t.variables, seq: t.seq, frame: t.frame, widgets: t.widgets,
-                        snapshotEvent: t.snapshotEvent, recent: t.recent, subscribers: t.subscribers, nextTickMs: 0, idleSinceMs: t.idleSinceMs)
+                        snapshotEvent: t.snapshotEvent, recent: t.recent, loops: t.loops, subscriberCount: t.subscriberCount,
+                        deflateCount: t.deflateCount, nextTickMs: 0, idleSinceMs: t.idleSinceMs)
+                    next.nextTickMs = 0
+                    s.topics[key] = next
                 } else {
-                    closing += t.subscribers.values
-                    all[key] = nil
+                    ended += t.loops.values
+                    s.topics[key] = nil
                 }
             }
-            return closing
+            return ended
         }
-        for q in closing { q.close() }
+        for group in ended {
+            let members = group.members
+            group.loop.execute { for m in members.values { m.topicEnded() } }
+        }
     }
 
-    /// Closes every subscription (graceful shutdown).
+    /// Ends every connection on its loop (graceful shutdown).
     public func closeAll() {
-        let queues = topics.withLockedValue { all in all.values.flatMap { $0.subscribers.values } }
-        for q in queues { q.close() }
+        let groups = state.withLockedValue { Array($0.connections.values) }
+        for group in groups {
+            let members = group.members
+            group.loop.execute { for c in members.values { c.shutdown() } }
+        }
     }
 
     /// Live topics and subscribers, for `/metrics`.
-    public func counts() -> (topics: Int, subscribers: Int, dropped: UInt64) {
-        topics.withLockedValue { all in
-            (all.count, all.values.reduce(0) { $0 + $1.subscribers.count },
-             all.values.reduce(0) { acc, t in t.subscribers.values.reduce(acc) { $0 + $1.droppedFrames } })
-        }
+    public func counts() -> (topics: Int, subscribers: Int) {
+        state.withLockedValue { s in (s.topics.count, s.topics.values.reduce(0) { $0 + $1.subscriberCount }) }
     }
 }

@@ -1,10 +1,11 @@
 /// Fan-out settings.
 public struct PushConfiguration: Sendable, Equatable {
-    /// Frames a subscriber may have queued before its deltas are coalesced into one snapshot.
-    public var subscriberQueueFrames = 64
+    /// Bytes a connection may have waiting to be written (its socket not draining) before it
+    /// counts as unwritable: its deltas are then coalesced into one snapshot when it drains.
+    public var subscriberBufferBytes = 256 * 1024
     /// How long each topic keeps its deltas for resume (`Last-Event-ID`, `since`).
     public var deltaRetentionSeconds = 120
-    /// SSE comment / keep-alive period.
+    /// SSE heartbeat comment and WebSocket ping period; a WebSocket silent for two periods is closed.
     public var heartbeatSeconds = 15
     /// Live topics (dashboard × variable values) at most.
     public var maxTopics = 1000

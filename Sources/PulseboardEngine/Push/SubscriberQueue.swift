@@ -2,29 +2,12 @@ import DequeModule
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// A frame encoded once per transport; every subscriber of that transport shares the bytes.
-public struct EncodedFrame: Sendable {
-    /// `id: …\nevent: …\ndata: …\n\n`
-    public var sse: ByteBuffer
-    /// `{"type": "delta" | "snapshot", "dashboard": …, …}`
-    public var ws: ByteBuffer
-
-    public init(sse: ByteBuffer, ws: ByteBuffer) {
-        self.sse = sse
-        self.ws = ws
-    }
-}
-
-/// The wire format a subscriber reads.
-public enum PushTransport: Sendable {
-    case sse, webSocket
-}
-
-/// One subscriber's bounded queue of pre-encoded frames. The hub pushes without ever waiting;
-/// the subscriber's writer drains at its own pace. When the queue fills, its pending deltas are
+/// A subscriber whose writer is a Swift task (the SSE stream of a keep-alive connection that
+/// Hummingbird already serves, and the hub's tests): a bounded queue of pre-encoded frames. The
+/// hub pushes without ever waiting; the writer drains at its own pace. When the queue fills, its pending deltas are
 /// dropped and the writer is told to resynchronise with one fresh snapshot (coalescing), so a
 /// slow reader costs bounded memory and never delays anyone else.
-public final class SubscriberQueue: Sendable {
+public final class SubscriberQueue: PushSubscriber, PushConnection {
     /// What the writer gets next.
     public enum Next: Sendable {
         /// Frames to write, in order.
@@ -47,26 +30,67 @@ public final class SubscriberQueue: Sendable {
         var pendingSinceMs: Int64? = nil
         /// Closes the subscriber's connection (its writer may be stuck in a write).
         var evict: (@Sendable () -> Void)? = nil
+        var lastHeartbeatMs: Int64 = 0
     }
 
     public let capacity: Int
-    public let transport: PushTransport
+    public let encoding: PushEncoding
+    public let eventLoop: any EventLoop
+    /// Heartbeat period, for `sweep`.
+    let heartbeatMs: Int64
+    /// Stalled-writer timeout, for `sweep`.
+    let unwritableTimeoutMs: Int64
+    /// The hub's clock, for when frames start waiting.
+    let clock: @Sendable () -> Int64
     /// Called (instead of waking `next()`) when frames arrive: a connection that multiplexes
     /// several subscriptions drains them all from one writer.
     let notify: (@Sendable () -> Void)?
     let state: NIOLockedValueBox<State>
 
-    public init(capacity: Int, transport: PushTransport = .sse, notify: (@Sendable () -> Void)? = nil) {
+    public init(
+        capacity: Int, eventLoop: any EventLoop, encoding: PushEncoding = .sse, heartbeatSeconds: Int = 15,
+        unwritableTimeoutSeconds: Int = 30, clock: @escaping @Sendable () -> Int64 = { 0 }, notify: (@Sendable () -> Void)? = nil
+    ) {
+        self.clock = clock
         self.capacity = max(1, capacity)
-        self.transport = transport
+        self.eventLoop = eventLoop
+        self.encoding = encoding
+        self.heartbeatMs = Int64(heartbeatSeconds) * 1000
+        self.unwritableTimeoutMs = Int64(unwritableTimeoutSeconds) * 1000
         self.notify = notify
         self.state = NIOLockedValueBox(State())
     }
 
-    /// Queues the transport's encoding of `frame`.
+    /// Queues the subscriber's encoding of `frame`.
     public func push(_ frame: EncodedFrame, seq: UInt64, nowMs: Int64 = 0) {
-        push(transport == .sse ? frame.sse : frame.ws, seq: seq, nowMs: nowMs)
+        push(frame.bytes(for: encoding), seq: seq, nowMs: nowMs)
     }
+
+    public func deliver(_ frame: EncodedFrame, seq: UInt64) {
+        push(frame, seq: seq, nowMs: clock())
+    }
+
+    public func topicEnded() { close() }
+
+
+    /// Heartbeats for SSE, and eviction once frames have waited past the timeout.
+    public func sweep(nowMs: Int64) {
+        if isStalled(nowMs: nowMs, timeoutMs: unwritableTimeoutMs) {
+            evict()
+            return
+        }
+        let due = state.withLockedValue { s in
+            guard encoding == .sse, nowMs - s.lastHeartbeatMs >= heartbeatMs else { return false }
+            s.lastHeartbeatMs = nowMs
+            return true
+        }
+        if due { push(SubscriberQueue.heartbeat, seq: 0, nowMs: nowMs) }
+    }
+
+    public func shutdown() { close() }
+
+    /// `: heartbeat` as an HTTP chunk.
+    static let heartbeat = PushWire.chunk(ByteBuffer(string: ": heartbeat\n\n"))
 
     /// Queues a frame (seq 0 = not a delta, e.g. a heartbeat). Never blocks.
     public func push(_ bytes: ByteBuffer, seq: UInt64, nowMs: Int64 = 0) {

@@ -18,6 +18,9 @@ public final class Telemetry: Sendable {
     public let framesDelivered = Counter()
     public let subscribersEvicted = Counter()
     public let streamsRefused = Counter()
+    public let framesCoalesced = Counter()
+    public let webSocketsTimedOut = Counter()
+    public let connectionsRefused = Counter()
     /// Ingest request latency in seconds, from body received to response ready.
     public let ingestLatency = Histogram(bounds: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1])
 
@@ -56,9 +59,12 @@ public final class Telemetry: Sendable {
         counter("pulseboard_dedup_evicted_early_total", "event_ids forgotten before the dedup horizon because ingest.dedup_max_ids was reached.", dedupEvictedEarly)
         counter("pulseboard_replayed_events_total", "Events replayed from the journal at start-up.", replayedEvents)
         counter("pulseboard_frames_published_total", "Deltas published by the hub (one encoding each).", framesPublished)
-        counter("pulseboard_frames_delivered_total", "Deltas handed to subscriber queues.", framesDelivered)
+        counter("pulseboard_frames_delivered_total", "Deltas handed to subscribers (one per subscriber per delta).", framesDelivered)
         counter("pulseboard_subscribers_evicted_total", "Subscribers disconnected for staying unwritable (push.unwritable_timeout_seconds).", subscribersEvicted)
         counter("pulseboard_streams_refused_total", "Streams answered 503 because push.max_streams were open.", streamsRefused)
+        counter("pulseboard_frames_coalesced_total", "Deltas dropped for a subscriber whose socket was full, replaced by one snapshot when it drained.", framesCoalesced)
+        counter("pulseboard_websockets_timed_out_total", "WebSocket connections closed for not answering pings.", webSocketsTimedOut)
+        counter("pulseboard_connections_refused_total", "Connections answered 503 because server.max_connections were open.", connectionsRefused)
         ingestLatency.render(name: "pulseboard_ingest_latency_seconds", help: "Ingest request latency (decode, journal, aggregate; durable policy includes fsync).", into: &out)
         for g in gauges {
             out += "# HELP \(g.name) \(g.help)\n# TYPE \(g.name) gauge\n\(g.name) \(g.value)\n"

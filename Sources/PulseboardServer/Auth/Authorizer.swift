@@ -14,20 +14,26 @@ public struct Authorizer: Sendable {
 
     public var isEnabled: Bool { !keys.isEmpty }
 
-    /// The key presented with `request`, if any.
-    func presentedSecret(_ request: Request, allowQuery: Bool) -> String? {
-        if let auth = request.headers[.authorization], auth.lowercased().hasPrefix("bearer ") {
+    /// The key presented in `authorization`, `X-Pulseboard-Key` or (when allowed) the `key` query parameter.
+    static func presentedSecret(authorization: String?, keyHeader: String?, queryKey: String?) -> String? {
+        if let auth = authorization, auth.lowercased().hasPrefix("bearer ") {
             return String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         }
-        if let name = HTTPField.Name("X-Pulseboard-Key"), let key = request.headers[name] { return key }
-        if allowQuery, let key = request.uri.queryParameters.get("key") { return key }
-        return nil
+        return keyHeader ?? queryKey
     }
 
     /// Throws 401 unless `request` carries a key with `scope`.
     public func require(_ scope: APIKey.Scope, _ request: Request) throws(APIError) {
+        try require(
+            scope, authorization: request.headers[.authorization], keyHeader: request.headers[HTTPField.Name("X-Pulseboard-Key")!],
+            queryKey: request.uri.queryParameters.get("key"))
+    }
+
+    /// Throws 401/403 unless the presented key has `scope` (the query key counts for `read` only).
+    public func require(_ scope: APIKey.Scope, authorization: String?, keyHeader: String?, queryKey: String?) throws(APIError) {
         guard isEnabled else { return }
-        guard let secret = presentedSecret(request, allowQuery: scope == .read) else { throw APIError.unauthorized(scope) }
+        let secret = Authorizer.presentedSecret(authorization: authorization, keyHeader: keyHeader, queryKey: scope == .read ? queryKey : nil)
+        guard let secret else { throw APIError.unauthorized(scope) }
         for key in keys where Authorizer.constantTimeEquals(key.secret, secret) {
             if key.allows(scope) { return }
             throw APIError(.forbidden, code: "forbidden", "key '\(key.name)' lacks the '\(scope.rawValue)' scope")

@@ -187,7 +187,7 @@ public struct ConfigurationLoader: Sendable {
                 keys.append(APIKey(name: name, secret: secret, scopes: scopes))
             }
             c.apiKeys = keys
-        case "push.subscriber_queue_frames": c.push.subscriberQueueFrames = try int()
+        case "push.subscriber_buffer_bytes": c.push.subscriberBufferBytes = try int()
         case "push.delta_retention_seconds": c.push.deltaRetentionSeconds = try int()
         case "push.heartbeat_seconds": c.push.heartbeatSeconds = try int()
         case "push.max_topics": c.push.maxTopics = try int()

@@ -22,6 +22,14 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: jsonBody)))
+    }
+
+    /// `{"error": {"code": …, "message": …}}`
+    var jsonBody: [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         w.key("error")
@@ -30,10 +38,19 @@ public struct APIError: HTTPResponseError, Sendable {
         w.key("message"); w.string(message)
         w.endObject()
         w.endObject()
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
-        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: w.bytes)))
+        return w.bytes
+    }
+
+    /// The whole HTTP/1.1 response, for transports that write raw bytes; it closes the connection.
+    var rawResponse: ByteBuffer {
+        let body = jsonBody
+        var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
+        if let retryAfterSeconds { head += "Retry-After: \(retryAfterSeconds)\r\n" }
+        if status == .unauthorized { head += "WWW-Authenticate: Bearer\r\n" }
+        head += "\r\n"
+        var out = ByteBuffer(string: head)
+        out.writeBytes(body)
+        return out
     }
 
     static func unauthorized(_ scope: APIKey.Scope) -> APIError {

@@ -31,7 +31,7 @@ struct OperationsController<Context: RequestContext>: Sendable {
                 .init(name: "pulseboard_journal_disk_bytes", help: "Bytes of journal segments on disk.", value: Double(ingestor.journal.diskBytes())),
                 .init(name: "pulseboard_push_topics", help: "Live topics (dashboard × variable values).", value: Double(push.topics)),
                 .init(name: "pulseboard_push_subscribers", help: "Stream subscribers.", value: Double(push.subscribers)),
-                .init(name: "pulseboard_push_coalesced_frames", help: "Frames of current subscribers dropped and replaced by a snapshot because their queue was full.", value: Double(push.dropped)),
+                .init(name: "pulseboard_push_streams", help: "Open SSE streams and WebSocket connections.", value: Double(hub.openStreams)),
             ])
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: .init(string: text)))
         }

@@ -1,0 +1,111 @@
+import HTTPTypes
+import NIOCore
+import NIOWebSocket
+import PulseboardCore
+import PulseboardEngine
+
+/// The two stream endpoints on raw NIO: `GET /api/stream/:dashboard` (SSE) and `GET /ws`
+/// (WebSocket). Checks the request (key, dashboard, variables, resume point, stream cap),
+/// then swaps the `PushRouter` for the transport handler; errors are JSON responses.
+struct PushEndpoints: Sendable {
+    let hub: Hub
+    let store: DashboardStore
+    let authorizer: Authorizer
+    let telemetry: Telemetry
+    let corsOrigins: Set<String>
+    let maxConnections: Int
+    /// Largest client WebSocket message accepted.
+    static let maxMessageBytes = 64 * 1024
+
+    func open(_ head: PushRequestHead, context: ChannelHandlerContext, router: PushRouter) {
+        do throws(APIError) {
+            guard head.method == "GET" else {
+                throw APIError(.methodNotAllowed, code: "method_not_allowed", "streams are opened with GET")
+            }
+            try authorizer.require(.read, authorization: head.headers["authorization"], keyHeader: head.headers["x-pulseboard-key"], queryKey: head.queryValue("key"))
+            if head.path == "/ws" {
+                try openWebSocket(head, context: context, router: router)
+            } else {
+                try openSSE(head, context: context, router: router)
+            }
+        } catch {
+            router.fail(context, error)
+        }
+    }
+
+    /// CORS headers for an allowed `Origin`.
+    func corsLines(_ head: PushRequestHead) -> String {
+        guard let origin = head.headers["origin"], corsOrigins.contains("*") || corsOrigins.contains(origin) else { return "" }
+        return "Access-Control-Allow-Origin: \(origin)\r\nVary: Origin\r\n"
+    }
+
+    func takeStreamSlot() throws(APIError) {
+        guard hub.openStream() else {
+            telemetry.streamsRefused.add(1)
+            throw APIError(
+                .serviceUnavailable, code: "too_many_streams",
+                "the server holds its maximum of \(hub.configuration.maxStreams) streams (push.max_streams); retry later", retryAfterSeconds: 5)
+        }
+    }
+
+    func openSSE(_ head: PushRequestHead, context: ChannelHandlerContext, router: PushRouter) throws(APIError) {
+        let prefix = "/api/stream/"
+        let id = String(head.path.dropFirst(prefix.count))
+        let spec = try store.servedSpec(id)
+        let since = try StreamController.since(lastEventId: head.headers["last-event-id"], query: head.queryValue("since"))
+        var values: [String: String] = [:]
+        for (k, v) in head.query where k != "key" && k != "since" { values[k] = v }
+        let resolved: [String: String]
+        do { resolved = try spec.resolve(values) } catch { throw APIError(.badRequest, code: "bad_variables", error.message) }
+        try takeStreamSlot()
+        let connection = SSEConnection(hub: hub, telemetry: telemetry, eventLoop: context.eventLoop)
+        let subscribed: Hub.Subscribed
+        do {
+            subscribed = try hub.subscribe(spec: spec, variables: resolved, since: since, subscriber: connection)
+        } catch {
+            hub.closeStream()
+            throw APIError(.serviceUnavailable, code: error.code, error.message, retryAfterSeconds: 5)
+        }
+        let responseHead = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
+            + corsLines(head) + "Transfer-Encoding: chunked\r\n\r\n"
+        var first = ByteBuffer(string: responseHead)
+        first.writeImmutableBuffer(SSEConnection.retry)
+        let pipeline = context.pipeline.syncOperations
+        do {
+            try pipeline.addHandler(connection, position: .after(router))
+            context.pipeline.removeHandler(context: context, promise: nil)
+        } catch {
+            // Once added, the connection leaves the hub itself when the channel goes.
+            if connection.context == nil {
+                hub.unsubscribe(key: subscribed.key, subscriber: connection)
+                hub.closeStream()
+            }
+            context.close(promise: nil)
+            return
+        }
+        connection.start(key: subscribed.key, seq: subscribed.seq, head: first, initial: subscribed.initial)
+    }
+
+    func openWebSocket(_ head: PushRequestHead, context: ChannelHandlerContext, router: PushRouter) throws(APIError) {
+        let handshake = try WebSocketHandshake(head)
+        try takeStreamSlot()
+        var response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: \(handshake.accept)\r\n"
+        if handshake.deflate {
+            response += "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n"
+        }
+        response += "\r\n"
+        let connection = WebSocketConnection(
+            endpoints: self, eventLoop: context.eventLoop, encoding: handshake.deflate ? .webSocketDeflate : .webSocket)
+        context.writeAndFlush(router.wrapInboundOut(ByteBuffer(string: response)), promise: nil)
+        let pipeline = context.pipeline.syncOperations
+        do {
+            try pipeline.addHandler(connection, position: .after(router))
+            try pipeline.addHandler(
+                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: PushEndpoints.maxMessageBytes)), position: .after(router))
+            context.pipeline.removeHandler(context: context, promise: nil)
+        } catch {
+            if connection.context == nil { hub.closeStream() }
+            context.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import NIOCore
+import PulseboardEngine
+
+/// One SSE stream on raw NIO. The hub's loop task hands it each delta's shared bytes and it
+/// writes them straight to its socket: no task, no queue, no copy. When the socket stops
+/// draining (pending bytes over `push.subscriber_buffer_bytes`), deltas are dropped and one fresh
+/// snapshot is written when it drains; unwritable for `push.unwritable_timeout_seconds`, it is
+/// disconnected. Lives on its channel's event loop only.
+final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection, @unchecked Sendable {
+    // @unchecked: every mutable field is touched on `eventLoop` only (NIO handler callbacks, and
+    // the hub's deliver/sweep tasks, which it runs on this loop).
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    static let retry = PushWire.chunk(ByteBuffer(string: "retry: 3000\n\n"))
+    static let heartbeat = PushWire.chunk(ByteBuffer(string: ": heartbeat\n\n"))
+
+    let hub: Hub
+    let telemetry: Telemetry
+    let eventLoop: any EventLoop
+    var encoding: PushEncoding { .sse }
+    var context: ChannelHandlerContext?
+    var key = ""
+    var state = SubscriptionState(deliveredSeq: 0)
+    var unwritableSinceMs: Int64?
+    var wroteSinceHeartbeat = false
+    var lastHeartbeatMs: Int64 = 0
+    var ended = false
+
+    init(hub: Hub, telemetry: Telemetry, eventLoop: any EventLoop) {
+        self.hub = hub
+        self.telemetry = telemetry
+        self.eventLoop = eventLoop
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        context.channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(
+            low: hub.configuration.subscriberBufferBytes / 2, high: hub.configuration.subscriberBufferBytes)).whenFailure { _ in }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        end()
+        self.context = nil
+    }
+
+    /// Writes the response head and the first frames; deltas follow through `deliver`.
+    func start(key: String, seq: UInt64, head: ByteBuffer, initial: [ByteBuffer]) {
+        self.key = key
+        state.covered(upTo: seq)
+        lastHeartbeatMs = hub.nowMillis()
+        hub.register(self)
+        guard let context else { return }
+        context.write(wrapOutboundOut(head), promise: nil)
+        for frame in initial { context.write(wrapOutboundOut(frame), promise: nil) }
+        context.flush()
+    }
+
+    func deliver(_ frame: EncodedFrame, seq: UInt64) {
+        guard let context, !ended else { return }
+        switch state.offer(seq: seq, writable: context.channel.isWritable) {
+        case .write:
+            wroteSinceHeartbeat = true
+            context.writeAndFlush(wrapOutboundOut(frame.sse), promise: nil)
+        case .skip: break
+        case .drop: telemetry.framesCoalesced.add(1)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if !context.channel.isWritable {
+            if unwritableSinceMs == nil { unwritableSinceMs = hub.nowMillis() }
+        } else {
+            unwritableSinceMs = nil
+            if state.drained(), let (snapshot, seq) = hub.snapshot(key: key, encoding: .sse) {
+                state.covered(upTo: seq)
+                context.writeAndFlush(wrapOutboundOut(snapshot), promise: nil)
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func sweep(nowMs: Int64) {
+        guard let context, !ended else { return }
+        if let since = unwritableSinceMs, nowMs - since > Int64(hub.configuration.unwritableTimeoutSeconds) * 1000 {
+            telemetry.subscribersEvicted.add(1)
+            context.close(promise: nil)
+            return
+        }
+        if nowMs - lastHeartbeatMs >= Int64(hub.configuration.heartbeatSeconds) * 1000 {
+            lastHeartbeatMs = nowMs
+            if !wroteSinceHeartbeat && context.channel.isWritable { context.writeAndFlush(wrapOutboundOut(SSEConnection.heartbeat), promise: nil) }
+            wroteSinceHeartbeat = false
+        }
+    }
+
+    func topicEnded() { shutdown() }
+
+    /// Ends the response with the last chunk and closes.
+    func shutdown() {
+        guard let context, !ended else { return }
+        end()
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(PushWire.lastChunk)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent { shutdown() } else { context.fireUserInboundEventTriggered(event) }
+    }
+
+    /// Requests after the stream's are not read: the client only listens.
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    func channelInactive(context: ChannelHandlerContext) {
+        end()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    /// Leaves the hub, once.
+    func end() {
+        guard !ended else { return }
+        ended = true
+        hub.unsubscribe(key: key, subscriber: self)
+        hub.deregister(self)
+        hub.closeStream()
+    }
+}
