@@ -76,16 +76,21 @@ final class SSEClient: @unchecked Sendable {
             raw.removeFirst(lineEnd + 2 + size + 2)
         }
         while let end = find([10, 10], in: body) {
-            let block = String(decoding: body[0..<end], as: UTF8.self)
+            pending += SSEClient.parse(String(decoding: body[0..<(end + 2)], as: UTF8.self))
             body.removeFirst(end + 2)
+        }
+    }
+
+    /// The events (with data; comments skipped) of complete SSE text.
+    static func parse(_ text: String) -> [Event] {
+        text.components(separatedBy: "\n\n").compactMap { block in
             var e = Event(id: nil, event: "message", data: nil)
-            var any = false
             for line in block.split(separator: "\n") {
-                if line.hasPrefix("id: ") { e.id = UInt64(line.dropFirst(4)); any = true }
-                if line.hasPrefix("event: ") { e.event = String(line.dropFirst(7)); any = true }
-                if line.hasPrefix("data: ") { e.data = try? JSONValue.parse(String(line.dropFirst(6))); any = true }
+                if line.hasPrefix("id: ") { e.id = UInt64(line.dropFirst(4)) }
+                if line.hasPrefix("event: ") { e.event = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") { e.data = try? JSONValue.parse(String(line.dropFirst(6))) }
             }
-            if any && e.data != nil { pending.append(e) }
+            return e.data == nil ? nil : e
         }
     }
 

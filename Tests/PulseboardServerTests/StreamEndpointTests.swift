@@ -126,6 +126,46 @@ import Testing
         }
     }
 
+    @Test func connectionsOverTheCapGet503AndTheServerCarriesOn() async throws {
+        let app = try buildApplication(configuration: testConfiguration {
+            $0.paths.dashboards = DashboardEndpointTests.dashboards
+            $0.server.maxConnections = 4
+        }, logger: quietLogger)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await StreamEndpointTests.waitReady(client)
+            // Ten times the cap at once.
+            var streams: [SSEClient] = []
+            for _ in 0..<40 { streams.append(try SSEClient(port: port, path: "/api/stream/wallboard")) }
+            var served = 0
+            var refused = 0
+            for s in streams {
+                _ = await s.events(1, timeout: 5)
+                if s.status == 200 { served += 1 }
+                if s.status == 503, String(decoding: s.raw, as: UTF8.self).contains("too_many_connections") { refused += 1 }
+            }
+            // The test client holds a connection of its own.
+            #expect((1...4).contains(served))
+            #expect(refused == 40 - served)
+            for s in streams { s.close() }
+            // The server carries on: plain requests and new streams are served again.
+            var back = false
+            for _ in 0..<100 {
+                try await Task.sleep(for: .milliseconds(50))
+                let s = try SSEClient(port: port, path: "/api/stream/wallboard")
+                back = await s.events(1, timeout: 2).first?.event == "snapshot"
+                s.close()
+                if back { break }
+            }
+            #expect(back)
+            let (status, metrics) = try await client.execute(uri: "/metrics", method: .get) { ($0.status, String(buffer: $0.body)) }
+            #expect(status == .ok)
+            // Every refusal is counted (retries above may add a few).
+            let counted = metrics.split(separator: "\n").first { $0.hasPrefix("pulseboard_connections_refused_total ") }
+            #expect((counted.flatMap { Int($0.split(separator: " ")[1]) } ?? 0) >= refused)
+        }
+    }
+
     @Test func gracefulShutdownEndsOpenStreamsPromptly() async throws {
         let app = try buildApplication(configuration: config(), logger: quietLogger)
         let clock = ContinuousClock()

@@ -39,6 +39,13 @@ struct PushEndpoints: Sendable {
         return "Access-Control-Allow-Origin: \(origin)\r\nVary: Origin\r\n"
     }
 
+    /// Bounds what the connection may have waiting to be written (`push.subscriber_buffer_bytes`):
+    /// past it the channel turns unwritable and its deltas are coalesced.
+    func boundWriteBuffer(_ context: ChannelHandlerContext) {
+        let high = hub.configuration.subscriberBufferBytes
+        try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: high / 2, high: high))
+    }
+
     func takeStreamSlot() throws(APIError) {
         guard hub.openStream() else {
             telemetry.streamsRefused.add(1)
@@ -70,6 +77,7 @@ struct PushEndpoints: Sendable {
             + corsLines(head) + "Transfer-Encoding: chunked\r\n\r\n"
         var first = ByteBuffer(string: responseHead)
         first.writeImmutableBuffer(SSEConnection.retry)
+        boundWriteBuffer(context)
         let pipeline = context.pipeline.syncOperations
         do {
             try pipeline.addHandler(connection, position: .after(router))
@@ -97,6 +105,7 @@ struct PushEndpoints: Sendable {
         let connection = WebSocketConnection(
             endpoints: self, eventLoop: context.eventLoop, encoding: handshake.deflate ? .webSocketDeflate : .webSocket)
         context.writeAndFlush(router.wrapInboundOut(ByteBuffer(string: response)), promise: nil)
+        boundWriteBuffer(context)
         let pipeline = context.pipeline.syncOperations
         do {
             try pipeline.addHandler(connection, position: .after(router))

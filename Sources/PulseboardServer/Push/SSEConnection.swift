@@ -35,8 +35,6 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        context.channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(
-            low: hub.configuration.subscriberBufferBytes / 2, high: hub.configuration.subscriberBufferBytes)).whenFailure { _ in }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

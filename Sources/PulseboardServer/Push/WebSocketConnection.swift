@@ -66,8 +66,6 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let bytes = hub.configuration.subscriberBufferBytes
-        context.channel.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: bytes / 2, high: bytes)).whenFailure { _ in }
         lastHeardMs = hub.nowMillis()
         lastPingMs = lastHeardMs
         hub.register(self)
