@@ -88,6 +88,10 @@ let package = Package(
         ),
         .testTarget(name: "PulseboardCoreTests", dependencies: ["PulseboardCore"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "PulseboardBenchTests",
+            dependencies: ["PulseboardBench", "PulseboardEngine", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "PulseboardEngineTests",
             dependencies: [
                 "PulseboardEngine", "PulseboardCore", .product(name: "Logging", package: "swift-log"),

@@ -78,6 +78,7 @@ public func buildApplication(
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.server.host, port: configuration.server.port),
             serverName: "pulseboard",
+            backlog: configuration.server.backlog,
             // Past max_connections a connection is answered 503; past this, it waits in the
             // backlog, so the process never runs out of file descriptors.
             availableConnectionsDelegate: MaximumAvailableConnections(configuration.server.maxConnections + ConnectionGate.refusalHeadroom)),

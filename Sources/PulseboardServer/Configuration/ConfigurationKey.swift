@@ -23,7 +23,8 @@ public struct ConfigurationKey: Sendable {
     public static let all: [ConfigurationKey] = [
         .init(key: "server.host", kind: .string, defaultValue: "127.0.0.1", summary: "Address to bind (`--host`). A non-loopback address requires `auth.keys`."),
         .init(key: "server.port", kind: .integer(0...65535), defaultValue: "8080", summary: "TCP port (`--port`)."),
-        .init(key: "server.max_connections", kind: .integer(1...19_000), defaultValue: "16000", summary: "Open connections accepted at once (the process has 20,000 file descriptors)."),
+        .init(key: "server.max_connections", kind: .integer(1...19_000), defaultValue: "16000", summary: "Open connections served at once; more are answered `503 too_many_connections` (the process has 20,000 file descriptors)."),
+        .init(key: "server.backlog", kind: .integer(16...65_535), defaultValue: "4096", summary: "Connections the kernel queues before they are accepted (capped by `net.core.somaxconn`); bursts of subscribers reconnecting at once need room."),
         .init(key: "server.cors_allowed_origins", kind: .stringList, defaultValue: "[]", summary: "Origins allowed to call the API from a browser (`*` for any); empty = same origin only."),
         .init(key: "paths.data_dir", kind: .string, defaultValue: "./data", summary: "Journal and state directory (`--data-dir`)."),
         .init(key: "paths.dashboards", kind: .string, defaultValue: "dashboards", summary: "Dashboard specs directory (`--dashboards`)."),

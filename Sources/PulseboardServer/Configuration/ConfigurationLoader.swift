@@ -133,6 +133,7 @@ public struct ConfigurationLoader: Sendable {
         case "server.host": c.server.host = try string()
         case "server.port": c.server.port = try int()
         case "server.max_connections": c.server.maxConnections = try int()
+        case "server.backlog": c.server.backlog = try int()
         case "server.cors_allowed_origins": c.server.corsAllowedOrigins = try strings()
         case "paths.data_dir": c.paths.dataDir = try string()
         case "paths.dashboards": c.paths.dashboards = try string()

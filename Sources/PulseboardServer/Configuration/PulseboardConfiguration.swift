@@ -12,6 +12,7 @@ public struct PulseboardConfiguration: Sendable {
         public var host = "127.0.0.1"
         public var port = 8080
         public var maxConnections = 16_000
+        public var backlog = 4096
         public var corsAllowedOrigins: [String] = []
     }
 

@@ -38,7 +38,7 @@ struct PushChildChannel: ServerChildChannel {
                 switch result {
                 case .success(let value):
                     // Removing the router passes Hummingbird the bytes it has read.
-                    context.pipeline.removeHandler(context: context, promise: nil)
+                    _ = context.pipeline.syncOperations.removeHandler(context: context)
                     routed.succeed(.http(value))
                 case .failure(let error):
                     routed.fail(error)
@@ -47,6 +47,10 @@ struct PushChildChannel: ServerChildChannel {
             }
         }
         return channel.eventLoop.makeCompletedFuture {
+            // Each channel keeps its last receive buffer for reuse. A stream reads one request
+            // and then nothing, so start small (NIO's default is 2 KiB; busy connections grow).
+            try channel.syncOptions?.setOption(
+                ChannelOptions.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536))
             try channel.pipeline.syncOperations.addHandler(router)
             return Value(channel: channel, route: routed.futureResult)
         }

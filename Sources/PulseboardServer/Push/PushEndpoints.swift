@@ -81,7 +81,7 @@ struct PushEndpoints: Sendable {
         let pipeline = context.pipeline.syncOperations
         do {
             try pipeline.addHandler(connection, position: .after(router))
-            context.pipeline.removeHandler(context: context, promise: nil)
+            _ = context.pipeline.syncOperations.removeHandler(context: context)
         } catch {
             // Once added, the connection leaves the hub itself when the channel goes.
             if connection.context == nil {
@@ -111,7 +111,7 @@ struct PushEndpoints: Sendable {
             try pipeline.addHandler(connection, position: .after(router))
             try pipeline.addHandler(
                 ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: PushEndpoints.maxMessageBytes)), position: .after(router))
-            context.pipeline.removeHandler(context: context, promise: nil)
+            _ = context.pipeline.syncOperations.removeHandler(context: context)
         } catch {
             if connection.context == nil { hub.closeStream() }
             context.close(promise: nil)

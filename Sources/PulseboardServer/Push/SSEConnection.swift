@@ -20,6 +20,8 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
     let eventLoop: any EventLoop
     var encoding: PushEncoding { .sse }
     var context: ChannelHandlerContext?
+    /// The channel, held to skip the pipeline on every delivery.
+    var channel: (any Channel)?
     var key = ""
     var state = SubscriptionState(deliveredSeq: 0)
     var unwritableSinceMs: Int64?
@@ -35,11 +37,13 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.channel = context.channel
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         end()
         self.context = nil
+        self.channel = nil
     }
 
     /// Writes the response head and the first frames; deltas follow through `deliver`.
@@ -55,11 +59,11 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
     }
 
     func deliver(_ frame: EncodedFrame, seq: UInt64) {
-        guard let context, !ended else { return }
-        switch state.offer(seq: seq, writable: context.channel.isWritable) {
+        guard let channel, !ended else { return }
+        switch state.offer(seq: seq, writable: channel.isWritable) {
         case .write:
             wroteSinceHeartbeat = true
-            context.writeAndFlush(wrapOutboundOut(frame.sse), promise: nil)
+            channel.writeAndFlush(frame.sse, promise: nil)
         case .skip: break
         case .drop: telemetry.framesCoalesced.add(1)
         }

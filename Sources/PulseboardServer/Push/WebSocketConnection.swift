@@ -31,9 +31,9 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
         }
 
         func deliver(_ frame: EncodedFrame, seq: UInt64) {
-            guard let context = connection.context, !connection.ended else { return }
-            switch state.offer(seq: seq, writable: context.channel.isWritable) {
-            case .write: context.writeAndFlush(NIOAny(frame.bytes(for: encoding)), promise: nil)
+            guard let channel = connection.channel, !connection.ended else { return }
+            switch state.offer(seq: seq, writable: channel.isWritable) {
+            case .write: channel.writeAndFlush(frame.bytes(for: encoding), promise: nil)
             case .skip: break
             case .drop: connection.endpoints.telemetry.framesCoalesced.add(1)
             }
@@ -47,6 +47,8 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
     let encoding: PushEncoding
     var hub: Hub { endpoints.hub }
     var context: ChannelHandlerContext?
+    /// The channel, held to skip the pipeline on every delivery.
+    var channel: (any Channel)?
     /// Subscriptions by dashboard id.
     var subscriptions: [String: Subscription] = [:]
     var message: ByteBuffer?
@@ -66,6 +68,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.channel = context.channel
         lastHeardMs = hub.nowMillis()
         lastPingMs = lastHeardMs
         hub.register(self)
@@ -74,6 +77,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
     func handlerRemoved(context: ChannelHandlerContext) {
         end()
         self.context = nil
+        self.channel = nil
     }
 
     func write(_ bytes: ByteBuffer) {
