@@ -88,8 +88,21 @@ start_pulseboard() {
     SERVER_PID=$!
     for _ in $(seq 1 600); do
         if curl -sf -m 2 "http://127.0.0.1:${PORT}/ready" >/dev/null 2>&1; then
-            # Let the demo traffic fill the windows, so the wallboard changes every tick.
-            sleep 2
+            # Let the demo traffic fill the windows, so the wallboard changes every tick, and
+            # wait (up to 30 s) until no new series appear: a new dimension value allocates its
+            # rings, and that growth would otherwise be counted as subscriber memory.
+            local last="" same=0 series
+            for _ in $(seq 1 30); do
+                sleep 1
+                series="$(curl -sf -m 2 "http://127.0.0.1:${PORT}/metrics" | awk '$1 == "pulseboard_window_series" { print $2 }')"
+                if [[ -n "$series" && "$series" == "$last" ]]; then
+                    same=$((same + 1))
+                    [[ "$same" -ge 3 ]] && break
+                else
+                    same=0
+                fi
+                last="$series"
+            done
             return 0
         fi
         kill -0 "$SERVER_PID" 2>/dev/null || break

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOEmbedded
+import NIOWebSocket
 import PulseboardCore
 import PulseboardEngine
 import Testing
@@ -141,5 +142,42 @@ import Testing
         #expect(f.telemetry.subscribersEvicted.value == 1)
         #expect(f.hub.counts().subscribers == 0)
         #expect(f.hub.openStreams == 0)
+    }
+
+    @Test func aWebSocketThatStopsAnsweringPingsIsClosedAndOneThatAnswersIsKept() throws {
+        let f = try Fixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        let store = DashboardStore(directory: DashboardEndpointTests.dashboards, dimensions: Aggregator.Configuration().dimensions, logger: quietLogger)
+        store.load()
+        let endpoints = PushEndpoints(
+            hub: f.hub, store: store, authorizer: Authorizer(keys: []), telemetry: f.telemetry, corsOrigins: [], maxConnections: 10)
+        func open() throws -> EmbeddedChannel {
+            let channel = EmbeddedChannel()
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+            #expect(f.hub.openStream())
+            try channel.pipeline.syncOperations.addHandler(
+                WebSocketConnection(endpoints: endpoints, eventLoop: channel.embeddedEventLoop, encoding: .webSocket))
+            return channel
+        }
+        let silent = try open()
+        let answering = try open()
+        var pings = 0
+        for second in 1...70 {
+            f.clock.advance(byMillis: 1000)
+            f.hub.tick()
+            silent.embeddedEventLoop.run()
+            answering.embeddedEventLoop.run()
+            while let b = try answering.readOutbound(as: ByteBuffer.self) {
+                guard b.getInteger(at: b.readerIndex, as: UInt8.self) == 0x89 else { continue }  // FIN + ping
+                pings += 1
+                try answering.writeInbound(WebSocketFrame(fin: true, opcode: .pong, data: ByteBuffer()))
+            }
+            // Pinged every 30 s, closed once nothing has come for 60 s.
+            #expect(silent.isActive == (second <= 60), "second \(second)")
+        }
+        #expect(pings == 2)
+        #expect(answering.isActive)
+        #expect(f.telemetry.webSocketsTimedOut.value == 1)
+        #expect(f.hub.openStreams == 1)
     }
 }

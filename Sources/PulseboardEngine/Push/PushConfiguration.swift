@@ -5,7 +5,8 @@ public struct PushConfiguration: Sendable, Equatable {
     public var subscriberBufferBytes = 256 * 1024
     /// How long each topic keeps its deltas for resume (`Last-Event-ID`, `since`).
     public var deltaRetentionSeconds = 120
-    /// SSE heartbeat comment and WebSocket ping period; a WebSocket silent for two periods is closed.
+    /// SSE heartbeat comment period; WebSockets are pinged every two periods and closed when
+    /// silent for four.
     public var heartbeatSeconds = 15
     /// Live topics (dashboard × variable values) at most.
     public var maxTopics = 1000

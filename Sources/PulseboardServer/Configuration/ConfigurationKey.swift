@@ -50,7 +50,7 @@ public struct ConfigurationKey: Sendable {
         .init(key: "auth.keys", kind: .apiKeys, defaultValue: "[]", summary: "API keys: `[{\"name\",\"secret\",\"scopes\":[\"ingest\"|\"read\"|\"admin\"]}]`. Empty = auth off (loopback only)."),
         .init(key: "push.subscriber_buffer_bytes", kind: .integer(1024...67_108_864), defaultValue: "262144", summary: "Bytes a stream connection may have waiting to be written; past it its deltas are coalesced into one fresh snapshot sent when the socket drains."),
         .init(key: "push.delta_retention_seconds", kind: .integer(1...3600), defaultValue: "120", summary: "How long each topic keeps its deltas for resume (`Last-Event-ID`, `since`); idle topics are dropped after it."),
-        .init(key: "push.heartbeat_seconds", kind: .integer(1...3600), defaultValue: "15", summary: "SSE heartbeat comment and WebSocket ping period; a WebSocket that answers nothing for two periods is closed."),
+        .init(key: "push.heartbeat_seconds", kind: .integer(1...3600), defaultValue: "15", summary: "SSE heartbeat comment period; WebSockets are pinged every two periods and closed when they answer nothing for four."),
         .init(key: "push.max_topics", kind: .integer(1...1_000_000), defaultValue: "1000", summary: "Live topics (dashboard × variable values) at most; a subscription past it gets 503."),
         .init(key: "push.max_subscriptions_per_connection", kind: .integer(1...1000), defaultValue: "16", summary: "Subscriptions one WebSocket connection may hold."),
         .init(key: "push.unwritable_timeout_seconds", kind: .integer(1...3600), defaultValue: "30", summary: "A stream subscriber whose frames wait this long (its socket not draining) is disconnected."),

@@ -7,7 +7,7 @@ import PulseboardEngine
 /// subscriptions. Deltas arrive as complete pre-encoded frames (compressed once per topic when
 /// permessage-deflate is on) and are written as they are. Client messages are JSON ops
 /// (`subscribe`, `unsubscribe`, `ping`); a bad one gets an `error` message, never a close.
-/// Pings every `push.heartbeat_seconds`; a client silent for two periods is closed.
+/// Pings every 2 × `push.heartbeat_seconds`; a client silent for two ping periods is closed.
 /// Lives on its channel's event loop only.
 final class WebSocketConnection: ChannelInboundHandler, PushConnection, @unchecked Sendable {
     // @unchecked: every mutable field is touched on `eventLoop` only.
@@ -266,7 +266,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
             context.close(promise: nil)
             return
         }
-        let period = Int64(hub.configuration.heartbeatSeconds) * 1000
+        let period = 2 * Int64(hub.configuration.heartbeatSeconds) * 1000
         if nowMs - lastHeardMs > 2 * period {
             endpoints.telemetry.webSocketsTimedOut.add(1)
             close(code: 1001, reason: "no answer to pings")
