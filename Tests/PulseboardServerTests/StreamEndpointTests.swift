@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -166,10 +169,34 @@ import Testing
         }
     }
 
+    @Test func aStreamOnAKeepAliveConnectionHummingbirdServesStillStreams() async throws {
+        let app = try buildApplication(configuration: config(), logger: quietLogger)
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            try await StreamEndpointTests.waitReady(client)
+            // A browser may reuse the connection that fetched the page for its EventSource.
+            let fd = try SSEClient.connectSocket(port: port)
+            defer { _ = Glibc.close(fd) }
+            let requests = "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /api/stream/wallboard HTTP/1.1\r\nHost: x\r\n\r\n"
+            _ = requests.withCString { send(fd, $0, strlen($0), 0) }
+            var text = ""
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let deadline = Date().addingTimeInterval(10)
+            while !text.contains("event: snapshot") && Date() < deadline {
+                let n = recv(fd, &chunk, chunk.count, 0)
+                if n > 0 { text += String(decoding: chunk[0..<n], as: UTF8.self) } else if n == 0 { break }
+            }
+            #expect(text.contains(#"{"status":"ok"}"#))
+            #expect(text.contains("text/event-stream"))
+            #expect(text.contains("event: snapshot"))
+            #expect(text.contains(#"data: {"dashboard":"wallboard""#))
+        }
+    }
+
     @Test func gracefulShutdownEndsOpenStreamsPromptly() async throws {
         let app = try buildApplication(configuration: config(), logger: quietLogger)
         let clock = ContinuousClock()
-        let (streams, shutdownStarted) = try await app.test(.live) { client in
+        let (streams, idle, shutdownStarted) = try await app.test(.live) { client in
             let port = try #require(client.port)
             try await StreamEndpointTests.waitReady(client)
             var streams: [SSEClient] = []
@@ -186,9 +213,12 @@ import Testing
             _ = await ws.events(1, timeout: 0.5)
             #expect(ws.status == 101)
             streams.append(ws)
-            return (streams, clock.now)
+            // And a connection that has not sent its request yet.
+            let idle = try SSEClient.connectSocket(port: port)
+            return (streams, idle, clock.now)
         }
         #expect(clock.now - shutdownStarted < .seconds(5))
         for s in streams { s.close() }
+        _ = Glibc.close(idle)
     }
 }

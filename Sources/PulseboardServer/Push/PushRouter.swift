@@ -88,6 +88,16 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
+    /// Graceful shutdown: a connection that has not finished its request head yet is closed
+    /// (once handed over, Hummingbird's handlers answer this event themselves).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, route != .http {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
         if buffer.readableBytes > 0 {
             let rest = buffer
