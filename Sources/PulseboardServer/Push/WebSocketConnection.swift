@@ -19,19 +19,26 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
         // @unchecked: loop-confined, like its connection. The cycle with the connection is
         // broken when the connection ends (it drops its subscriptions).
         let connection: WebSocketConnection
+        /// Held here too, so a delivery touches this object and the channel only.
+        let channel: any Channel
+        let eventLoop: any EventLoop
+        let encoding: PushEncoding
         let key: String
         var state: SubscriptionState
-        var eventLoop: any EventLoop { connection.eventLoop }
-        var encoding: PushEncoding { connection.encoding }
+        /// Cleared when the connection drops the subscription.
+        var active = true
 
-        init(connection: WebSocketConnection, key: String, seq: UInt64) {
+        init(connection: WebSocketConnection, channel: any Channel, key: String, seq: UInt64) {
             self.connection = connection
+            self.channel = channel
+            self.eventLoop = connection.eventLoop
+            self.encoding = connection.encoding
             self.key = key
             self.state = SubscriptionState(deliveredSeq: seq)
         }
 
         func deliver(_ frame: EncodedFrame, seq: UInt64) {
-            guard let channel = connection.channel, !connection.ended else { return }
+            guard active else { return }
             switch state.offer(seq: seq, writable: channel.isWritable) {
             case .write: channel.writeAndFlush(frame.bytes(for: encoding), promise: nil)
             case .skip: break
@@ -186,7 +193,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
             guard let s = subscriptions.removeValue(forKey: id) else {
                 return reply(error: "not_subscribed", "this connection has no subscription to '\(id)'", dashboard: id)
             }
-            hub.unsubscribe(key: s.key, subscriber: s)
+            drop(s)
         case "subscribe":
             subscribe(message)
         default:
@@ -219,9 +226,10 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
         if subscriptions[id] == nil, subscriptions.count >= limit {
             return reply(error: "too_many_subscriptions", "a connection holds at most \(limit) subscriptions (push.max_subscriptions_per_connection)", dashboard: id)
         }
-        if let previous = subscriptions.removeValue(forKey: id) { hub.unsubscribe(key: previous.key, subscriber: previous) }
+        if let previous = subscriptions.removeValue(forKey: id) { drop(previous) }
+        guard let channel else { return }
         let key = Hub.topicKey(dashboard: spec.id, variables: resolved)
-        let subscription = Subscription(connection: self, key: key, seq: 0)
+        let subscription = Subscription(connection: self, channel: channel, key: key, seq: 0)
         do {
             let subscribed = try hub.subscribe(spec: spec, variables: resolved, since: since, subscriber: subscription)
             subscription.state.covered(upTo: subscribed.seq)
@@ -236,7 +244,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
     func topicEnded(_ subscription: Subscription) {
         guard let (id, s) = subscriptions.first(where: { $0.value === subscription }) else { return }
         subscriptions[id] = nil
-        hub.unsubscribe(key: s.key, subscriber: s)
+        drop(s)
         reply(error: "dashboard_removed", "dashboard '\(id)' was removed", dashboard: id)
     }
 
@@ -289,11 +297,17 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
         context.fireChannelInactive()
     }
 
+    /// Ends one subscription: out of the hub, and deaf to deliveries already queued.
+    func drop(_ subscription: Subscription) {
+        subscription.active = false
+        hub.unsubscribe(key: subscription.key, subscriber: subscription)
+    }
+
     /// Leaves the hub, once.
     func end() {
         guard !ended else { return }
         ended = true
-        for s in subscriptions.values { hub.unsubscribe(key: s.key, subscriber: s) }
+        for s in subscriptions.values { drop(s) }
         subscriptions = [:]
         hub.deregister(self)
         hub.closeStream()
