@@ -68,6 +68,12 @@ public enum PushWire {
         return chunk.getSlice(at: chunk.readerIndex + start, length: max(0, length)) ?? chunk
     }
 
+    /// `retry: 3000` (the reconnect delay browsers use) as an HTTP chunk: a stream's first bytes.
+    public static let sseRetry = chunk(ByteBuffer(string: "retry: 3000\n\n"))
+
+    /// `: heartbeat` as an HTTP chunk: keeps a quiet stream open.
+    public static let sseHeartbeat = chunk(ByteBuffer(string: ": heartbeat\n\n"))
+
     /// The last chunk: the SSE response ends cleanly.
     public static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
 

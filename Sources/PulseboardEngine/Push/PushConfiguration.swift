@@ -12,7 +12,7 @@ public struct PushConfiguration: Sendable, Equatable {
     public var maxTopics = 1000
     /// Subscriptions one WebSocket connection may hold.
     public var maxSubscriptionsPerConnection = 16
-    /// A subscriber whose frames wait this long (its socket not draining) is disconnected.
+    /// A connection that stays unwritable this long (its client not reading) is disconnected.
     public var unwritableTimeoutSeconds = 30
     /// Open streams (SSE responses and WebSocket connections) at most; more get 503.
     public var maxStreams = 15_000

@@ -3,10 +3,10 @@ import NIOConcurrencyHelpers
 import NIOCore
 
 /// A subscriber whose writer is a Swift task (the SSE stream of a keep-alive connection that
-/// Hummingbird already serves, and the hub's tests): a bounded queue of pre-encoded frames. The
-/// hub pushes without ever waiting; the writer drains at its own pace. When the queue fills, its pending deltas are
-/// dropped and the writer is told to resynchronise with one fresh snapshot (coalescing), so a
-/// slow reader costs bounded memory and never delays anyone else.
+/// Hummingbird already serves, and the hub's tests): a bounded queue of pre-encoded frames.
+/// The hub pushes without ever waiting; the writer drains at its own pace. When the queue
+/// fills, its pending deltas are dropped and the writer is told to resynchronise with one fresh
+/// snapshot (coalescing), so a slow reader costs bounded memory and never delays anyone else.
 public final class SubscriberQueue: PushSubscriber, PushConnection {
     /// What the writer gets next.
     public enum Next: Sendable {
@@ -42,14 +42,11 @@ public final class SubscriberQueue: PushSubscriber, PushConnection {
     let unwritableTimeoutMs: Int64
     /// The hub's clock, for when frames start waiting.
     let clock: @Sendable () -> Int64
-    /// Called (instead of waking `next()`) when frames arrive: a connection that multiplexes
-    /// several subscriptions drains them all from one writer.
-    let notify: (@Sendable () -> Void)?
     let state: NIOLockedValueBox<State>
 
     public init(
         capacity: Int, eventLoop: any EventLoop, encoding: PushEncoding = .sse, heartbeatSeconds: Int = 15,
-        unwritableTimeoutSeconds: Int = 30, clock: @escaping @Sendable () -> Int64 = { 0 }, notify: (@Sendable () -> Void)? = nil
+        unwritableTimeoutSeconds: Int = 30, clock: @escaping @Sendable () -> Int64 = { 0 }
     ) {
         self.clock = clock
         self.capacity = max(1, capacity)
@@ -57,7 +54,6 @@ public final class SubscriberQueue: PushSubscriber, PushConnection {
         self.encoding = encoding
         self.heartbeatMs = Int64(heartbeatSeconds) * 1000
         self.unwritableTimeoutMs = Int64(unwritableTimeoutSeconds) * 1000
-        self.notify = notify
         self.state = NIOLockedValueBox(State())
     }
 
@@ -72,7 +68,6 @@ public final class SubscriberQueue: PushSubscriber, PushConnection {
 
     public func topicEnded() { close() }
 
-
     /// Heartbeats for SSE, and eviction once frames have waited past the timeout.
     public func sweep(nowMs: Int64) {
         if isStalled(nowMs: nowMs, timeoutMs: unwritableTimeoutMs) {
@@ -84,13 +79,10 @@ public final class SubscriberQueue: PushSubscriber, PushConnection {
             s.lastHeartbeatMs = nowMs
             return true
         }
-        if due { push(SubscriberQueue.heartbeat, seq: 0, nowMs: nowMs) }
+        if due { push(PushWire.sseHeartbeat, seq: 0, nowMs: nowMs) }
     }
 
     public func shutdown() { close() }
-
-    /// `: heartbeat` as an HTTP chunk.
-    static let heartbeat = PushWire.chunk(ByteBuffer(string: ": heartbeat\n\n"))
 
     /// Queues a frame (seq 0 = not a delta, e.g. a heartbeat). Never blocks.
     public func push(_ bytes: ByteBuffer, seq: UInt64, nowMs: Int64 = 0) {
@@ -112,7 +104,6 @@ public final class SubscriberQueue: PushSubscriber, PushConnection {
             return (w, s.take())
         }
         if let (w, next) = resume { w.resume(returning: next) }
-        notify?()
     }
 
     /// Sets what eviction does (close the connection).
@@ -160,7 +151,6 @@ public final class SubscriberQueue: PushSubscriber, PushConnection {
             return s.waiter
         }
         w?.resume(returning: .closed)
-        notify?()
     }
 
     public var isClosed: Bool { state.withLockedValue { $0.closed } }

@@ -53,7 +53,7 @@ public struct ConfigurationKey: Sendable {
         .init(key: "push.heartbeat_seconds", kind: .integer(1...3600), defaultValue: "15", summary: "SSE heartbeat comment period; WebSockets are pinged every two periods and closed when they answer nothing for four."),
         .init(key: "push.max_topics", kind: .integer(1...1_000_000), defaultValue: "1000", summary: "Live topics (dashboard × variable values) at most; a subscription past it gets 503."),
         .init(key: "push.max_subscriptions_per_connection", kind: .integer(1...1000), defaultValue: "16", summary: "Subscriptions one WebSocket connection may hold."),
-        .init(key: "push.unwritable_timeout_seconds", kind: .integer(1...3600), defaultValue: "30", summary: "A stream subscriber whose frames wait this long (its socket not draining) is disconnected."),
+        .init(key: "push.unwritable_timeout_seconds", kind: .integer(1...3600), defaultValue: "30", summary: "A stream connection that stays unwritable this long (its client not reading) is disconnected."),
         .init(key: "push.max_streams", kind: .integer(1...19_000), defaultValue: "15000", summary: "Open SSE streams and WebSocket connections at most; more are answered 503 (below `server.max_connections`, so plain requests still get through)."),
         .init(key: "log.level", kind: .oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"]), defaultValue: "info", summary: "Log level."),
         .init(key: "demo.users", kind: .integer(1...10_000_000), defaultValue: "2000", summary: "Users simulated by `--demo`."),

@@ -76,7 +76,7 @@ struct PushEndpoints: Sendable {
         let responseHead = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n"
             + corsLines(head) + "Transfer-Encoding: chunked\r\n\r\n"
         var first = ByteBuffer(string: responseHead)
-        first.writeImmutableBuffer(SSEConnection.retry)
+        first.writeImmutableBuffer(PushWire.sseRetry)
         boundWriteBuffer(context)
         let pipeline = context.pipeline.syncOperations
         do {

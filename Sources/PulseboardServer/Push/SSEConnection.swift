@@ -12,9 +12,6 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    static let retry = PushWire.chunk(ByteBuffer(string: "retry: 3000\n\n"))
-    static let heartbeat = PushWire.chunk(ByteBuffer(string: ": heartbeat\n\n"))
-
     let hub: Hub
     let telemetry: Telemetry
     let eventLoop: any EventLoop
@@ -91,7 +88,7 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
         }
         if nowMs - lastHeartbeatMs >= Int64(hub.configuration.heartbeatSeconds) * 1000 {
             lastHeartbeatMs = nowMs
-            if !wroteSinceHeartbeat && context.channel.isWritable { context.writeAndFlush(wrapOutboundOut(SSEConnection.heartbeat), promise: nil) }
+            if !wroteSinceHeartbeat && context.channel.isWritable { context.writeAndFlush(wrapOutboundOut(PushWire.sseHeartbeat), promise: nil) }
             wroteSinceHeartbeat = false
         }
     }

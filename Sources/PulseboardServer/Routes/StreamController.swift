@@ -16,8 +16,6 @@ struct StreamController: Sendable {
     let store: DashboardStore
     let authorizer: Authorizer
     let telemetry: Telemetry
-    static var retry: ByteBuffer { ByteBuffer(string: "retry: 3000\n\n") }
-
     /// The resume point: `Last-Event-ID`, else `?since=`.
     static func since(lastEventId: String?, query: String?) throws(APIError) -> UInt64? {
         if let id = lastEventId.flatMap({ UInt64($0.trimmingCharacters(in: .whitespaces)) }) { return id }
@@ -81,7 +79,7 @@ struct StreamController: Sendable {
             // The HTTP server stops before the hub's service: end this stream ourselves.
             await withGracefulShutdownHandler {
                 do {
-                    try await writer.write(StreamController.retry)
+                    try await writer.write(PushWire.unchunk(PushWire.sseRetry))
                     try await writer.write(contentsOf: subscription.initial.map(PushWire.unchunk))
                     streaming: while true {
                         switch await queue.next() {
