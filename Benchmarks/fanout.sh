@@ -10,7 +10,7 @@
 # below the 20,000 open files per process), spreading connections over 127.0.0.2, 127.0.0.3, ...
 #
 # Environment (defaults in brackets):
-#   FANOUT_NS [1000 5000 10000 15000]   FANOUT_TRANSPORTS [sse ws]   FANOUT_SERVERS [pulseboard nchan]
+#   FANOUT_NS [1000 5000 10000 18000]   FANOUT_TRANSPORTS [sse ws]   FANOUT_SERVERS [pulseboard nchan]
 #   FANOUT_DURATION [15] measured s     FANOUT_WARMUP [5] s          FANOUT_GRACE [3] s
 #   FANOUT_PER_PROCESS [8000]           FANOUT_BASELINE [2] s of idle server CPU sampled first
 #   PULSEBOARD_BIN: use this binary and skip the build.
@@ -26,7 +26,7 @@ BUILD=1
 [[ -n "${PULSEBOARD_BIN:-}" ]] && BUILD=0
 # The server refuses unknown PULSEBOARD_* variables.
 unset PULSEBOARD_BIN
-NS="${FANOUT_NS:-1000 5000 10000 15000}"
+NS="${FANOUT_NS:-1000 5000 10000 18000}"
 TRANSPORTS="${FANOUT_TRANSPORTS:-sse ws}"
 SERVERS="${FANOUT_SERVERS:-pulseboard nchan}"
 DURATION="${FANOUT_DURATION:-15}"
@@ -34,7 +34,7 @@ WARMUP="${FANOUT_WARMUP:-5}"
 GRACE="${FANOUT_GRACE:-3}"
 PER_PROCESS="${FANOUT_PER_PROCESS:-8000}"
 BASELINE="${FANOUT_BASELINE:-2}"
-# Room for 15,000+ streams: the defaults are 15,000 streams and 16,000 connections.
+# Room for 18,000 streams: the defaults are 15,000 streams and 16,000 connections.
 export PULSEBOARD_PUSH_MAX_STREAMS="${PULSEBOARD_PUSH_MAX_STREAMS:-18000}"
 export PULSEBOARD_SERVER_MAX_CONNECTIONS="${PULSEBOARD_SERVER_MAX_CONNECTIONS:-19000}"
 
