@@ -300,12 +300,11 @@ public final class Hub: Sendable {
             var ended: [LoopMembers] = []
             for (key, t) in s.topics where t.spec.id == id {
                 if let spec {
-                    var next = Topic(
+                    // Due at once, so the new widgets reach subscribers on the next tick.
+                    s.topics[key] = Topic(
                         key: key, spec: spec, variables: t.variables, seq: t.seq, frame: t.frame, widgets: t.widgets,
                         snapshotEvent: t.snapshotEvent, recent: t.recent, loops: t.loops, subscriberCount: t.subscriberCount,
                         deflateCount: t.deflateCount, nextTickMs: 0, idleSinceMs: t.idleSinceMs)
-                    next.nextTickMs = 0
-                    s.topics[key] = next
                 } else {
                     ended += t.loops.values
                     s.topics[key] = nil
