@@ -31,9 +31,6 @@ public struct SubscriptionState: Sendable {
     public private(set) var deliveredSeq: UInt64
     /// The socket stopped draining and deltas were dropped: a fresh snapshot is owed.
     public private(set) var resyncPending = false
-    /// Deltas dropped by coalescing.
-    public private(set) var dropped: UInt64 = 0
-
     public init(deliveredSeq: UInt64) { self.deliveredSeq = deliveredSeq }
 
     /// What to do with a delta.
@@ -51,7 +48,6 @@ public struct SubscriptionState: Sendable {
         if seq <= deliveredSeq { return .skip }
         if resyncPending || !writable {
             resyncPending = true
-            dropped += 1
             return .drop
         }
         deliveredSeq = seq
