@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // zlib (system library) for WebSocket permessage-deflate.
@@ -47,12 +48,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The embedded rollup store: `RollupStore` on SQLite (GRDB, system libsqlite3).
+        .target(
+            name: "PulseboardSQLite",
+            dependencies: [
+                "PulseboardCore",
+                "PulseboardEngine",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Hummingbird wiring: routes, auth, limits, configuration.
         .target(
             name: "PulseboardServer",
             dependencies: [
                 "PulseboardCore",
                 "PulseboardEngine",
+                "PulseboardSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -94,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "PulseboardEngineTests",
             dependencies: [
-                "PulseboardEngine", "PulseboardCore", .product(name: "Logging", package: "swift-log"),
+                "PulseboardEngine", "PulseboardCore", "PulseboardSQLite", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],

@@ -27,11 +27,14 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     try configuration.validate()
     let telemetry = Telemetry()
+    let lock = try DataDirectoryLock(directory: configuration.paths.dataDir)
+    let history = try HistoryOpener.open(configuration, logger: logger)
+    let benchmarks = try BenchmarksLoader.load(path: configuration.benchmarksFile)
     let journal = try Journal(
         directory: configuration.paths.dataDir + "/journal", configuration: configuration.journal, telemetry: telemetry, logger: logger)
     let ingestor = Ingestor(
         configuration: configuration.ingest, aggregation: configuration.aggregation, journal: journal,
-        telemetry: telemetry, clock: clock, logger: logger)
+        telemetry: telemetry, clock: clock, history: history, logger: logger)
     let authorizer = Authorizer(keys: configuration.apiKeys)
     let dashboards = DashboardStore(directory: configuration.paths.dashboards, dimensions: configuration.aggregation.dimensions, logger: logger)
     dashboards.load()
@@ -45,7 +48,9 @@ public func buildApplication(
         durable: configuration.journal.writePolicy == .durable
     ).addRoutes(to: router)
     MetricsController(ingestor: ingestor, authorizer: authorizer, dimensions: configuration.aggregation.dimensions).addRoutes(to: router)
-    let hub = Hub(configuration: configuration.push, ingestor: ingestor, telemetry: telemetry)
+    let hub = Hub(configuration: configuration.push, ingestor: ingestor, telemetry: telemetry, benchmarks: benchmarks)
+    HistoryController(history: history, ingestor: ingestor, authorizer: authorizer, dimensions: configuration.aggregation.dimensions, lock: lock)
+        .addRoutes(to: router)
     OperationsController(ingestor: ingestor, hub: hub).addRoutes(to: router)
     DashboardsController(store: dashboards, ingestor: ingestor, hub: hub, authorizer: authorizer).addRoutes(to: router)
     StreamController(hub: hub, store: dashboards, authorizer: authorizer, telemetry: telemetry).addRoutes(to: router)
@@ -59,10 +64,12 @@ public func buildApplication(
             ingestor: ingestor,
             replayHorizonSeconds: max(Aggregator.maxWindowSeconds, configuration.ingest.dedupHorizonSeconds), logger: logger)
     ]
+    services.append(HistoryFlushService(history: history, ingestor: ingestor, logger: logger))
     services.append(HubService(hub: hub))
     services.append(DashboardReloadService(store: dashboards, hub: hub, logger: logger))
     if options.demo {
-        services.append(DemoTrafficService(ingestor: ingestor, configuration: configuration.demo, logger: logger))
+        services.append(DemoTrafficService(
+            ingestor: ingestor, configuration: configuration.demo, historyDays: configuration.demoHistoryDays, logger: logger))
     }
     logger.info("pulseboard configured", metadata: [
         "host": "\(configuration.server.host)", "port": "\(configuration.server.port)",

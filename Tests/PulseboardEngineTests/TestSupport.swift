@@ -64,7 +64,9 @@ let testLogger: Logger = {
 }()
 
 /// Builds a ready ingestor over a journal in `directory`, replaying what is there.
-func makeIngestor(directory: String, clock: ManualClock, configure: (inout IngestConfiguration) -> Void = { _ in }) throws -> Ingestor {
+func makeIngestor(
+    directory: String, clock: ManualClock, history: History? = nil, configure: (inout IngestConfiguration) -> Void = { _ in }
+) throws -> Ingestor {
     var ingest = IngestConfiguration()
     ingest.maxEventsPerUserPerMinute = 0
     configure(&ingest)
@@ -75,7 +77,7 @@ func makeIngestor(directory: String, clock: ManualClock, configure: (inout Inges
     let journal = try Journal(directory: directory, configuration: journalConfig, telemetry: telemetry, logger: testLogger)
     var agg = Aggregator.Configuration()
     agg.pricing = Pricing(perThousandTokens: ["m1": 0.01, "m2": 0.002], defaultPerThousandTokens: 0.001)
-    let ingestor = Ingestor(configuration: ingest, aggregation: agg, journal: journal, telemetry: telemetry, clock: clock, logger: testLogger)
+    let ingestor = Ingestor(configuration: ingest, aggregation: agg, journal: journal, telemetry: telemetry, clock: clock, history: history, logger: testLogger)
     _ = try ingestor.replay(journal.previousSegments)
     ingestor.markReady()
     return ingestor

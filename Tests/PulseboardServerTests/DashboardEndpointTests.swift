@@ -28,7 +28,7 @@ import Testing
             let (s, list) = try await client.getJSON("/api/dashboards")
             #expect(s == .ok)
             let ids = list?.array?.compactMap { $0["id"]?.string } ?? []
-            #expect(ids == ["ai-performance", "engagement", "wallboard"])
+            #expect(ids == ["ai-performance", "engagement", "executive", "wallboard"])
             #expect(list?.array?.first { $0["id"]?.string == "engagement" }?["widgets"]?.number == 6)
             let (s2, spec) = try await client.getJSON("/api/dashboards/engagement")
             #expect(s2 == .ok)

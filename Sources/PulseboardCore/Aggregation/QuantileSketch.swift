@@ -19,8 +19,8 @@ public struct QuantileSketch: Sendable, Equatable {
 
     var offset: Int32 = 0
     var bins: ContiguousArray<UInt32> = []
-    public private(set) var zeroCount: UInt32 = 0
-    public private(set) var count: UInt32 = 0
+    public internal(set) var zeroCount: UInt32 = 0
+    public internal(set) var count: UInt32 = 0
 
     public init() {}
 

@@ -32,6 +32,18 @@ public struct DashboardSpec: Sendable {
         public var top: Int
     }
 
+    /// A widget's KPI query (`{"kpi": "nps", "window": "30d", "compare": [...], "trend": true}`),
+    /// evaluated from history; the filter may reference a `$variable`.
+    public struct KPIQuerySpec: Sendable, Equatable {
+        public var kpi: KPI
+        public var window: String
+        public var days: Int
+        public var filterKey: String?
+        public var filterValue: String?
+        public var compare: [ComparisonPeriod]
+        public var trendDays: Int?
+    }
+
     /// Threshold colouring: `status` is `critical`, `warning` or `ok` by comparing the value with
     /// the levels, upwards (`above`: higher is worse) or downwards (`below`).
     public struct Thresholds: Sendable, Equatable {
@@ -81,6 +93,7 @@ public struct DashboardSpec: Sendable {
         public var type: WidgetType
         public var title: String
         public var query: Query?
+        public var kpi: KPIQuerySpec?
         public var unit: String?
         public var format: NumberFormat
         public var thresholds: Thresholds?
@@ -114,6 +127,16 @@ public struct DashboardSpec: Sendable {
             out[v.name] = value
         }
         return out
+    }
+
+    /// The concrete KPI query for resolved variable values (`any` drops the filter).
+    public func kpiQuery(_ q: KPIQuerySpec, variables values: [String: String]) -> KPIQuery {
+        var filter: MetricQuery.Filter? = nil
+        if let key = q.filterKey, var value = q.filterValue {
+            if value.hasPrefix("$") { value = values[String(value.dropFirst())] ?? "any" }
+            if value != "any" { filter = .init(key: key, value: value) }
+        }
+        return KPIQuery(kpi: q.kpi, days: q.days, filter: filter, compare: q.compare, trendDays: q.trendDays)
     }
 
     /// The concrete query of `widget` for resolved variable values (`any` drops the filter).

@@ -9,8 +9,13 @@
 /// ```
 public struct DashboardSpecParser: Sendable {
     public let dimensions: DimensionSet
+    /// Longest KPI window, in days (history keeps days this long).
+    public let maxKPIDays: Int
 
-    public init(dimensions: DimensionSet = DimensionSet()) { self.dimensions = dimensions }
+    public init(dimensions: DimensionSet = DimensionSet(), maxKPIDays: Int = 730) {
+        self.dimensions = dimensions
+        self.maxKPIDays = maxKPIDays
+    }
 
     static let topKeys = ["$schema", "id", "title", "description", "refresh_ms", "variables", "layout", "widgets"]
     static let widgetKeys = ["id", "type", "title", "query", "unit", "format", "thresholds", "sparkline", "text", "position"]
@@ -212,7 +217,14 @@ public struct DashboardSpecParser: Sendable {
             if case .string(let s) = t { title = s } else { c.fail(path + ".title", "must be a string") }
         }
         var query: DashboardSpec.Query? = nil
-        if let q = value["query"] {
+        var kpi: DashboardSpec.KPIQuerySpec? = nil
+        if let q = value["query"], q["kpi"] != nil {
+            kpi = parseKPIQuery(q, path: path + ".query", variables: variables, &c)
+            if kpi == nil { ok = false }
+            if typeKnown, ![.stat, .timeseries, .gauge].contains(type) {
+                c.fail(path + ".type", "a kpi query is shown by a stat, timeseries or gauge widget; got \(type.rawValue)"); ok = false
+            }
+        } else if let q = value["query"] {
             query = parseQuery(q, path: path + ".query", variables: variables, &c)
             if query == nil { ok = false }
         } else if typeKnown, type.needsQuery {
@@ -246,6 +258,9 @@ public struct DashboardSpecParser: Sendable {
         var sparkline = false
         if let s = value["sparkline"] {
             if case .bool(let b) = s { sparkline = b } else { c.fail(path + ".sparkline", "must be true or false") }
+            if sparkline, let k = kpi, k.trendDays == nil {
+                c.fail(path + ".sparkline", "a kpi sparkline draws the daily trend; add \"trend\": true (or {\"days\": 30}) to the query")
+            }
             if sparkline, let q = query, !q.metric.hasSeries {
                 c.fail(path + ".sparkline", "\(q.metric.rawValue) has no per-bucket series to draw; metrics with one: " + Metric.allCases.filter(\.hasSeries).map(\.rawValue).joined(separator: ", "))
             }
@@ -258,7 +273,7 @@ public struct DashboardSpecParser: Sendable {
         }
         let position = value["position"].flatMap { parsePosition($0, path: path + ".position", &c) }
         guard ok else { return nil }
-        return .init(id: id, type: type, title: title, query: query, unit: unit ?? query?.metric.unit, format: format,
+        return .init(id: id, type: type, title: title, query: query, kpi: kpi, unit: unit ?? query?.metric.unit ?? kpi?.kpi.unit, format: format,
                      thresholds: thresholds, sparkline: sparkline, text: text, position: position)
     }
 
@@ -321,6 +336,69 @@ public struct DashboardSpecParser: Sendable {
         }
         return .init(metric: metric, aggregation: aggregation, window: window, windowSeconds: seconds, filterKey: filterKey,
                      filterValue: filterValue, groupBy: groupBy, top: top)
+    }
+
+    static let kpiQueryKeys = ["kpi", "window", "filter", "compare", "trend"]
+
+    func parseKPIQuery(_ value: JSONValue, path: String, variables: [DashboardSpec.Variable], _ c: inout Context) -> DashboardSpec.KPIQuerySpec? {
+        c.unknownKeys(value, at: path, allowed: DashboardSpecParser.kpiQueryKeys)
+        let kpis = KPI.allCases.map(\.rawValue).joined(separator: ", ")
+        guard case .string(let name)? = value["kpi"] else { c.fail(path + ".kpi", "must be a string: one of " + kpis); return nil }
+        guard let kpi = KPI(rawValue: name) else { c.fail(path + ".kpi", "unknown kpi '\(name)'; one of " + kpis); return nil }
+        var window = "30d"
+        var days = 30
+        if let w = value["window"] {
+            guard case .string(let s) = w, s.hasSuffix("d"), let n = Int(s.dropLast()), n >= 1, n <= maxKPIDays else {
+                c.fail(path + ".window", "a kpi window is whole days: 1d to \(maxKPIDays)d (history.day_retention_days), e.g. 7d, 30d, 90d"); return nil
+            }
+            window = s
+            days = n
+        }
+        var filterKey: String? = nil
+        var filterValue: String? = nil
+        if let f = value["filter"] {
+            guard case .string(let s) = f, let colon = s.firstIndex(of: ":"), colon != s.startIndex, s.index(after: colon) != s.endIndex else {
+                c.fail(path + ".filter", "must be \"key:value\" or \"key:$variable\", e.g. \"org_id:$org_id\""); return nil
+            }
+            filterKey = String(s[..<colon])
+            filterValue = String(s[s.index(after: colon)...])
+            guard dimensions.index(of: filterKey!) != nil else {
+                c.fail(path + ".filter", "cannot filter on '\(filterKey!)'; tracked dimensions are " + dimensions.names.joined(separator: ", ")); return nil
+            }
+            if let v = filterValue, v.hasPrefix("$"), !variables.contains(where: { $0.name == String(v.dropFirst()) }) {
+                c.fail(path + ".filter", "refers to variable \(v), which is not declared in $.variables"); return nil
+            }
+            if kpi == .churnRate || kpi == .adoptionRate {
+                c.fail(path + ".filter", "\(kpi.rawValue) needs exact user sets, kept for all traffic only; drop the filter"); return nil
+            }
+        }
+        var compare: [ComparisonPeriod] = []
+        if let cmp = value["compare"] {
+            let periods = ComparisonPeriod.allCases.map(\.rawValue).joined(separator: ", ")
+            guard case .array(let items) = cmp else { c.fail(path + ".compare", "must be an array of " + periods); return nil }
+            for (i, item) in items.enumerated() {
+                guard case .string(let s) = item, let p = ComparisonPeriod(rawValue: s) else {
+                    c.fail(path + ".compare[\(i)]", "unknown comparison; one of " + periods); return nil
+                }
+                if compare.contains(p) { c.fail(path + ".compare[\(i)]", "'\(s)' is listed twice"); return nil }
+                compare.append(p)
+            }
+        }
+        var trendDays: Int? = nil
+        if let t = value["trend"] {
+            switch t {
+            case .bool(let b): trendDays = b ? 30 : nil
+            case .object:
+                c.unknownKeys(t, at: path + ".trend", allowed: ["days"])
+                guard case .number(let n)? = t["days"], n == n.rounded(), n >= 3, n <= 365 else {
+                    c.fail(path + ".trend.days", "must be an integer from 3 to 365"); return nil
+                }
+                trendDays = Int(n)
+            default:
+                c.fail(path + ".trend", "must be true, false or {\"days\": 30}"); return nil
+            }
+        }
+        return .init(kpi: kpi, window: window, days: days, filterKey: filterKey, filterValue: filterValue, compare: compare, trendDays: trendDays)
     }
 
     func parseThresholds(_ value: JSONValue, path: String, _ c: inout Context) -> DashboardSpec.Thresholds? {

@@ -7,16 +7,85 @@
 public struct FrameBuilder: Sendable {
     public init() {}
 
-    /// The `widgets` object of a frame for `spec` under resolved `variables`.
+    /// The `widgets` object of a frame for `spec` under resolved `variables`, metrics only
+    /// (KPI widgets report that history is not available).
     public func widgets(
         _ spec: DashboardSpec, variables: [String: String], query: (MetricQuery) -> Result<QueryResult, QueryError>
     ) -> JSONValue {
+        withoutActuallyEscaping(query) { q in widgets(spec, variables: variables, source: ClosureSource(metric: q)) }
+    }
+
+    /// The `widgets` object of a frame for `spec` under resolved `variables`.
+    public func widgets(_ spec: DashboardSpec, variables: [String: String], source: some FrameSource) -> JSONValue {
         var out: [(String, JSONValue)] = []
         out.reserveCapacity(spec.widgets.count)
         for w in spec.widgets {
-            out.append((w.id, widget(w, spec: spec, variables: variables, query: query)))
+            if let k = w.kpi {
+                out.append((w.id, kpiWidget(w, spec.kpiQuery(k, variables: variables), source: source)))
+            } else {
+                out.append((w.id, widget(w, spec: spec, variables: variables, query: source.query)))
+            }
         }
         return .object(out)
+    }
+
+    struct ClosureSource: FrameSource {
+        let metric: (MetricQuery) -> Result<QueryResult, QueryError>
+        func query(_ q: MetricQuery) -> Result<QueryResult, QueryError> { metric(q) }
+        func kpi(_ q: KPIQuery) -> Result<KPIResult, QueryError> {
+            .failure(QueryError(.unsupported, "KPIs need history (a rollup store)"))
+        }
+    }
+
+    /// A KPI value as served by `GET /api/kpis/:kpi` (the same members as a KPI widget).
+    public func kpi(_ q: KPIQuery, source: some FrameSource) -> JSONValue {
+        let w = DashboardSpec.Widget(
+            id: q.kpi.rawValue, type: .stat, title: q.kpi.rawValue, query: nil, kpi: nil, unit: q.kpi.unit,
+            format: .init(decimals: 2, compact: false), thresholds: nil, sparkline: false, text: nil, position: nil)
+        return kpiWidget(w, q, source: source)
+    }
+
+    /// A KPI widget: value, sample size (flagged below 30), error bound, comparisons, trend and
+    /// a daily sparkline keyed by day start.
+    func kpiWidget(_ w: DashboardSpec.Widget, _ q: KPIQuery, source: some FrameSource) -> JSONValue {
+        let result: KPIResult
+        switch source.kpi(q) {
+        case .success(let r): result = r
+        case .failure(let e): return .object([("error", .string(e.message))])
+        }
+        var members: [(String, JSONValue)] = []
+        if let unit = w.unit { members.append(("unit", .string(unit))) }
+        if let v = result.value.value.map(JSONWriter.rounded) {
+            members.append(("value", .number(v)))
+            if let t = w.thresholds { members.append(("status", .string(t.status(of: v)))) }
+        }
+        members.append(("n", .number(Double(result.value.n))))
+        members.append(("low_sample", .bool(result.value.lowSample)))
+        if let e = result.value.errorBound { members.append(("error_bound", .number(JSONWriter.rounded(e)))) }
+        members.append(("good", .string(q.kpi.higherIsBetter ? "up" : "down")))
+        if !result.compared.isEmpty {
+            var compare: [(String, JSONValue)] = []
+            for c in result.compared {
+                var m: [(String, JSONValue)] = []
+                if let v = c.other.value { m.append(("value", .number(JSONWriter.rounded(v)))) }
+                if let cmp = c.comparison {
+                    m.append(("change", .number(JSONWriter.rounded(cmp.change))))
+                    if let p = cmp.changePercent { m.append(("change_pct", .number(JSONWriter.rounded(p)))) }
+                    m.append(("verdict", .string(cmp.verdict.rawValue)))
+                }
+                if c.period != .benchmark { m.append(("n", .number(Double(c.other.n)))) }
+                compare.append((c.period.rawValue, .object(m)))
+            }
+            members.append(("compare", .object(compare)))
+        }
+        if let t = result.trend {
+            var m: [(String, JSONValue)] = [("direction", .string(t.direction.rawValue)), ("slope_per_day", .number(JSONWriter.rounded(t.slopePerDay)))]
+            if let p = t.changePercent { m.append(("change_pct", .number(JSONWriter.rounded(p)))) }
+            m.append(("days", .number(Double(t.n))))
+            members.append(("trend", .object(m)))
+            members.append(("series", .object(result.daily.compactMap { d in d.value.map { (String(d.start), .number(JSONWriter.rounded($0))) } })))
+        }
+        return .object(members)
     }
 
     /// A whole frame: `{"dashboard", "seq", "ts", "widgets", "alerts"}`.

@@ -45,7 +45,7 @@ public enum StableHash {
         bytes.withUnsafeBytes { hash($0, seed: seed) }
     }
 
-    @inlinable @usableFromInline
+    @inlinable
     static func mixBlock(_ w: UInt64) -> UInt64 {
         var k = w &* 0x87C3_7B91_1142_53D5
         k = k << 31 | k >> 33

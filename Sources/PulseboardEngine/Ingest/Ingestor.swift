@@ -24,6 +24,8 @@ public final class Ingestor: Sendable {
     public let configuration: IngestConfiguration
     public let journal: Journal
     public let telemetry: Telemetry
+    /// Where accepted events also go, for KPIs and comparisons over days (nil: live windows only).
+    public let history: History?
     let decoder: EventDecoder
     let clock: any WallClock
     // A pthread mutex: Synchronization.Mutex uses priority-inheritance futexes on Linux, whose
@@ -34,10 +36,11 @@ public final class Ingestor: Sendable {
 
     public init(
         configuration: IngestConfiguration, aggregation: Aggregator.Configuration, journal: Journal,
-        telemetry: Telemetry, clock: any WallClock, logger: Logger
+        telemetry: Telemetry, clock: any WallClock, history: History? = nil, logger: Logger
     ) {
         self.configuration = configuration
         self.journal = journal
+        self.history = history
         self.telemetry = telemetry
         self.clock = clock
         self.logger = logger
@@ -139,6 +142,7 @@ public final class Ingestor: Sendable {
                 }
                 return (late, historyOnly)
             }
+            history?.record(batch, bytes: bytes, arrivalMs: now) { i in mask[i >> 3] & (1 << UInt8(i & 7)) != 0 }
         }
         let counts = (late: late, historyOnly: historyOnly, early: early)
         if counts.early > 0 { telemetry.dedupEvictedEarly.add(UInt64(counts.early)) }
@@ -210,6 +214,7 @@ public final class Ingestor: Sendable {
         var events = 0
         var running = JournalReader.Summary()
         let now = clock.nowMillis()
+        let historyWatermark = history?.watermarkMs ?? .max
         let summary = try reader.read(segments) { record in
             running.records += 1
             do throws(BatchError) {
@@ -234,6 +239,9 @@ public final class Ingestor: Sendable {
                     n += 1
                 }
                 return n
+            }
+            if let history, record.arrivalMs >= historyWatermark {
+                history.record(batch, bytes: record.body, arrivalMs: record.arrivalMs) { record.accepted($0) }
             }
             events += count
             telemetry.replayedEvents.add(UInt64(count))

@@ -54,9 +54,13 @@ public final class Hub: Sendable {
     let telemetry: Telemetry
     let streams = Atomic<Int>(0)
 
-    public init(configuration: PushConfiguration, ingestor: Ingestor, telemetry: Telemetry) {
+    /// Industry benchmarks for `compare: ["benchmark"]`.
+    let benchmarks: [KPI: Double]
+
+    public init(configuration: PushConfiguration, ingestor: Ingestor, telemetry: Telemetry, benchmarks: [KPI: Double] = [:]) {
         self.configuration = configuration
         self.ingestor = ingestor
+        self.benchmarks = benchmarks
         self.telemetry = telemetry
         self.state = NIOLockedValueBox(State())
     }
@@ -70,9 +74,12 @@ public final class Hub: Sendable {
     }
 
     func computeWidgets(_ spec: DashboardSpec, _ variables: [String: String]) -> JSONValue {
-        frames.widgets(spec, variables: variables) { q in
-            Result { () throws(QueryError) in try ingestor.query(q) }
-        }
+        frames.widgets(spec, variables: variables, source: frameSource())
+    }
+
+    /// The values of one frame, read now.
+    public func frameSource() -> LiveFrameSource {
+        LiveFrameSource(ingestor: ingestor, benchmarks: benchmarks, nowMs: ingestor.nowMillis())
     }
 
     /// What a new subscriber writes first.

@@ -10,18 +10,57 @@ public struct DemoTrafficService: Service {
     let ingestor: Ingestor
     let configuration: SyntheticTraffic.Configuration
     let seed: UInt64
+    /// Days of history seeded on an empty history (0 = none).
+    let historyDays: Int
     let logger: Logger
 
-    public init(ingestor: Ingestor, configuration: SyntheticTraffic.Configuration = .init(), seed: UInt64 = 42, logger: Logger) {
+    public init(
+        ingestor: Ingestor, configuration: SyntheticTraffic.Configuration = .init(), seed: UInt64 = 42, historyDays: Int = 0,
+        logger: Logger
+    ) {
         self.ingestor = ingestor
         self.configuration = configuration
         self.seed = seed
+        self.historyDays = historyDays
         self.logger = logger
+    }
+
+    /// Generates `historyDays` days before today for the demo's users, through the importer.
+    func seed(_ history: History) {
+        var settings = SyntheticHistory.Configuration()
+        settings.days = historyDays
+        settings.users = configuration.users
+        settings.eventsPerActiveDay = 6
+        // Whole days before today; today fills with live traffic.
+        settings.endMs = (ingestor.nowMillis() / 86_400_000) * 86_400_000 - 1
+        var generator = SyntheticHistory(configuration: settings)
+        let importer = HistoryImporter(history: history, dimensions: ingestor.decoder.dimensions)
+        let clock = ContinuousClock()
+        let started = clock.now
+        var day = 0
+        var chunk: [UInt8] = []
+        do {
+            let p = try importer.run(importId: "demo-seed", nowMs: ingestor.nowMillis()) {
+                guard day < generator.days else { return nil }
+                chunk.removeAll(keepingCapacity: true)
+                generator.appendDay(day, into: &chunk)
+                day += 1
+                return chunk
+            }
+            logger.info("demo history seeded", metadata: [
+                "days": "\(historyDays)", "events": "\(p.events)", "elapsed": "\(clock.now - started)",
+            ])
+        } catch {
+            logger.error("demo history seeding failed", metadata: ["error": "\(error)"])
+        }
     }
 
     public func run() async throws {
         while !ingestor.isReady {
             try await Task.sleep(for: .milliseconds(100))
+        }
+        if let history = ingestor.history, historyDays > 0, history.isEmpty {
+            seed(history)
         }
         logger.info("demo traffic started", metadata: ["users": "\(configuration.users)", "peak_events_per_second": "\(configuration.peakEventsPerSecond)"])
         var traffic = SyntheticTraffic(configuration: configuration, seed: seed ^ UInt64(ingestor.nowMillis()))

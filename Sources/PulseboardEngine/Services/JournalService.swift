@@ -31,7 +31,8 @@ public struct JournalService: Service {
     /// Replays what the live windows need and marks the ingestor ready.
     func replay() {
         let now = ingestor.nowMillis()
-        let cutoff = now - Int64(replayHorizonSeconds) * 1000 - 60_000
+        // The live windows need the last day; history needs everything after its watermark.
+        let cutoff = min(now - Int64(replayHorizonSeconds) * 1000 - 60_000, ingestor.history?.watermarkMs ?? .max)
         let segments = ingestor.journal.previousSegments.filter { $0.modifiedMs >= cutoff }
         let bytes = segments.reduce(0) { $0 + $1.bytes }
         logger.info("replaying journal", metadata: ["segments": "\(segments.count)", "bytes": "\(bytes)"])

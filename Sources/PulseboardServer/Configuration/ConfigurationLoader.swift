@@ -195,6 +195,25 @@ public struct ConfigurationLoader: Sendable {
         case "push.max_subscriptions_per_connection": c.push.maxSubscriptionsPerConnection = try int()
         case "push.unwritable_timeout_seconds": c.push.unwritableTimeoutSeconds = try int()
         case "push.max_streams": c.push.maxStreams = try int()
+        case "history.time_zone":
+            let zone = try string()
+            guard LocalCalendar(identifier: zone) != nil else { throw fail("unknown time zone '\(zone)'; use an IANA name such as UTC, Europe/Paris, America/New_York") }
+            c.history.timeZone = zone
+        case "history.flush_interval_ms": c.history.flushIntervalMs = try int()
+        case "history.minute_retention_days": c.history.minuteRetentionDays = try int()
+        case "history.hour_retention_days": c.history.hourRetentionDays = try int()
+        case "history.day_retention_days": c.history.dayRetentionDays = try int()
+        case "history.active_event_types":
+            var types: [EventType] = []
+            for name in try strings() {
+                guard let t = name == "custom" ? .custom : EventType(name: name) else {
+                    throw fail("unknown event type '\(name)'; one of " + (EventType.seedTypes.map(\.name) + ["custom"]).joined(separator: ", "))
+                }
+                types.append(t)
+            }
+            c.history.activeEventTypes = types
+        case "kpi.benchmarks_file": c.benchmarksFile = try string()
+        case "demo.history_days": c.demoHistoryDays = try int()
         case "log.level": c.logLevel = try string()
         case "demo.users": c.demo.users = try int()
         case "demo.peak_events_per_second": c.demo.peakEventsPerSecond = try number()

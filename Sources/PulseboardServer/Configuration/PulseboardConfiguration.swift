@@ -29,6 +29,11 @@ public struct PulseboardConfiguration: Sendable {
     public var journal = JournalConfiguration()
     public var aggregation = Aggregator.Configuration()
     public var push = PushConfiguration()
+    public var history = HistoryConfiguration()
+    /// Industry benchmarks per KPI (`kpi.benchmarks_file`).
+    public var benchmarksFile = "config/benchmarks.json"
+    /// Days of history `--demo` seeds on an empty data directory.
+    public var demoHistoryDays = 90
     public var apiKeys: [APIKey] = []
     public var logLevel = "info"
     public var demo = SyntheticTraffic.Configuration()

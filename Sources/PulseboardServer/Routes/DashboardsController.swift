@@ -112,9 +112,7 @@ struct DashboardsController<Context: RequestContext>: Sendable {
         if let live = hub.frame(key: Hub.topicKey(dashboard: spec.id, variables: resolved)) {
             return .json(live.jsonBytes)
         }
-        let widgets = frames.widgets(spec, variables: resolved) { q in
-            Result { () throws(QueryError) in try ingestor.query(q) }
-        }
+        let widgets = frames.widgets(spec, variables: resolved, source: hub.frameSource())
         let frame = frames.frame(dashboard: spec.id, seq: 0, timestampMs: ingestor.nowMillis(), widgets: widgets)
         return .json(frame.jsonBytes)
     }

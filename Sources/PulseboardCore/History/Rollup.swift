@@ -1,0 +1,139 @@
+/// The mergeable aggregates of one series over one closed period (a minute, an hour or a day):
+/// counts and sums that add, the largest response time, and a response-time quantile sketch.
+/// Every executive KPI is a ratio of these fields (see `KPI`), so any set of rollups can be
+/// merged first and evaluated after, which is what makes 30-day and year-ago values cheap.
+public struct Rollup: Sendable, Equatable {
+    /// Events per `EventType` (index = raw value).
+    public var byType: SIMD8<UInt64> = .zero
+    /// Chat interactions that carried `response_time_ms`.
+    public var responseCount: UInt64 = 0
+    /// Sum of response times in microseconds (integer: exact in any order).
+    public var responseSumMicros: Int64 = 0
+    public var responseMaxMs: Double = 0
+    public var tokens: Double = 0
+    /// Spend in nano-dollars (integer: exact in any order).
+    public var spendNanoUSD: Int64 = 0
+    /// `performance_metric` events with `success: false`.
+    public var failedPerformance: UInt64 = 0
+    /// `feature_usage` events with `success: false`.
+    public var failedFeatures: UInt64 = 0
+    /// `thread_lifecycle` events with `action: completed` / `abandoned`.
+    public var threadsCompleted: UInt64 = 0
+    public var threadsAbandoned: UInt64 = 0
+    /// `feedback_submission` NPS scores: 9–10, 7–8, 0–6.
+    public var npsPromoters: UInt64 = 0
+    public var npsPassives: UInt64 = 0
+    public var npsDetractors: UInt64 = 0
+    /// `feedback_submission` CSAT scores (1–5): all, and those ≥ 4.
+    public var csatResponses: UInt64 = 0
+    public var csatSatisfied: UInt64 = 0
+    /// Response times (ms), 1 % relative accuracy.
+    public var responseTimes = QuantileSketch()
+
+    public init() {}
+
+    public var events: UInt64 { byType.wrappedSum() }
+
+    public subscript(type: EventType) -> UInt64 { byType[Int(type.rawValue)] }
+
+    public var isEmpty: Bool { events == 0 }
+
+    public var npsResponses: UInt64 { npsPromoters + npsPassives + npsDetractors }
+
+    public mutating func add(_ e: RollupDelta) {
+        byType[Int(e.type.rawValue)] &+= 1
+        if let key = e.sketchKey {
+            responseCount &+= 1
+            responseSumMicros &+= e.responseMicros
+            if e.responseMs > responseMaxMs { responseMaxMs = e.responseMs }
+            responseTimes.add(key: key)
+        }
+        tokens += e.tokens
+        spendNanoUSD &+= e.spendNanoUSD
+        switch e.outcome {
+        case .none: break
+        case .failedPerformance: failedPerformance &+= 1
+        case .failedFeature: failedFeatures &+= 1
+        case .threadCompleted: threadsCompleted &+= 1
+        case .threadAbandoned: threadsAbandoned &+= 1
+        case .npsPromoter: npsPromoters &+= 1
+        case .npsPassive: npsPassives &+= 1
+        case .npsDetractor: npsDetractors &+= 1
+        case .csatSatisfied: csatResponses &+= 1; csatSatisfied &+= 1
+        case .csatUnsatisfied: csatResponses &+= 1
+        }
+    }
+
+    public mutating func merge(_ o: Rollup) {
+        byType &+= o.byType
+        responseCount &+= o.responseCount
+        responseSumMicros &+= o.responseSumMicros
+        if o.responseMaxMs > responseMaxMs { responseMaxMs = o.responseMaxMs }
+        tokens += o.tokens
+        spendNanoUSD &+= o.spendNanoUSD
+        failedPerformance &+= o.failedPerformance
+        failedFeatures &+= o.failedFeatures
+        threadsCompleted &+= o.threadsCompleted
+        threadsAbandoned &+= o.threadsAbandoned
+        npsPromoters &+= o.npsPromoters
+        npsPassives &+= o.npsPassives
+        npsDetractors &+= o.npsDetractors
+        csatResponses &+= o.csatResponses
+        csatSatisfied &+= o.csatSatisfied
+        responseTimes.merge(o.responseTimes)
+    }
+}
+
+/// One event's contribution to a `Rollup`, computed once per event and added to every series
+/// the event belongs to.
+public struct RollupDelta: Sendable {
+    /// The one KPI outcome an event can carry.
+    public enum Outcome: UInt8, Sendable {
+        case none, failedPerformance, failedFeature, threadCompleted, threadAbandoned
+        case npsPromoter, npsPassive, npsDetractor, csatSatisfied, csatUnsatisfied
+    }
+
+    public var type: EventType
+    public var sketchKey: Int32?
+    public var responseMs: Double = 0
+    public var responseMicros: Int64 = 0
+    public var tokens: Double = 0
+    public var spendNanoUSD: Int64 = 0
+    public var outcome: Outcome = .none
+
+    public init(type: EventType) { self.type = type }
+
+    /// The delta of a decoded event (spend at `pricePerThousand` USD per 1k tokens).
+    public init(_ e: DecodedEvent, pricePerThousand: Double) {
+        type = e.type
+        switch e.type {
+        case .chatInteraction:
+            if !e.responseTimeMs.isNaN {
+                responseMs = e.responseTimeMs
+                responseMicros = Int64((e.responseTimeMs * 1000).rounded())
+                sketchKey = QuantileSketch.key(for: e.responseTimeMs)
+            }
+            if e.tokens > 0 {
+                tokens = e.tokens
+                spendNanoUSD = BucketState.nanoUSD(tokens: e.tokens, pricePerThousand: pricePerThousand)
+            }
+        case .performanceMetric:
+            if e.success == 0 { outcome = .failedPerformance }
+        case .featureUsage:
+            if e.success == 0 { outcome = .failedFeature }
+        case .threadLifecycle:
+            // Indices into thread_lifecycle.action: created, continued, completed, abandoned.
+            if e.threadAction == 2 { outcome = .threadCompleted } else if e.threadAction == 3 { outcome = .threadAbandoned }
+        case .feedbackSubmission:
+            // Indices into feedback_type: nps, csat, feature_request, bug_report.
+            guard e.score != .min else { break }
+            if e.feedbackType == 0, (0...10).contains(e.score) {
+                outcome = e.score >= 9 ? .npsPromoter : e.score >= 7 ? .npsPassive : .npsDetractor
+            } else if e.feedbackType == 1, (1...5).contains(e.score) {
+                outcome = e.score >= 4 ? .csatSatisfied : .csatUnsatisfied
+            }
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+
+/// Realistic history as NDJSON (one seed-taxonomy event per line, each with its own
+/// `user_id`, `session_id`, `timestamp` and `context`): users signing up over time (growth), a
+/// weekly rhythm, a churn wave, a switch of the main model, and a two-hour outage. Written by
+/// `pulseboard generate`, replayed by `pulseboard replay`, and seeded by `--demo` on an empty
+/// data directory so comparisons mean something from the first minute.
+public struct SyntheticHistory: Sendable {
+    public struct Configuration: Sendable {
+        public var days = 90
+        public var users = 50_000
+        /// Mean events per active user per day.
+        public var eventsPerActiveDay = 6.0
+        /// The last day generated ends at this instant (epoch ms); usually now.
+        public var endMs: Int64 = 0
+        public var seed: UInt64 = 7
+        public var orgs = 40
+        public init() {}
+    }
+
+    /// Named moments of the story, as day offsets from the first day (for docs and tests).
+    public struct Story: Sendable, Equatable {
+        public var churnWaveDay: Int
+        public var modelSwitchDay: Int
+        public var outageDay: Int
+    }
+
+    public let configuration: Configuration
+    public let story: Story
+    let firstDayStartMs: Int64
+    var rng: SplitMix64
+    var counter: UInt64 = 0
+    /// Per user: signup day offset, activity propensity, churn day offset (Int.max = stays).
+    let signup: [Int32]
+    let propensity: [Float]
+    let churnDay: [Int32]
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        let days = max(1, configuration.days)
+        story = Story(churnWaveDay: days * 55 / 90, modelSwitchDay: days * 60 / 90, outageDay: days * 75 / 90)
+        firstDayStartMs = (configuration.endMs / 86_400_000 - Int64(days) + 1) * 86_400_000
+        var r = SplitMix64(seed: configuration.seed)
+        var signup: [Int32] = []
+        var propensity: [Float] = []
+        var churn: [Int32] = []
+        signup.reserveCapacity(configuration.users)
+        for i in 0..<configuration.users {
+            // 45 % of users exist at the start; the rest sign up evenly over the span (growth).
+            let joined = i < configuration.users * 45 / 100 ? 0 : Int32(r.unit() * Double(days))
+            signup.append(joined)
+            propensity.append(Float(0.08 + 0.6 * pow(r.unit(), 1.6)))
+            // The churn wave: 12 % of early users stop within three days of it.
+            let churns = joined < Int32(days * 50 / 90) && r.unit() < 0.12
+            churn.append(churns ? Int32(days * 55 / 90) + Int32(r.next() % 3) : .max)
+        }
+        self.signup = signup
+        self.propensity = propensity
+        self.churnDay = churn
+        self.rng = SplitMix64(seed: configuration.seed ^ 0xABCD)
+    }
+
+    /// Days generated.
+    public var days: Int { max(1, configuration.days) }
+
+    /// Appends the NDJSON lines of day `d` (0-based) to `out`; returns the events written.
+    /// Events of the last day stop at `endMs`.
+    @discardableResult
+    public mutating func appendDay(_ d: Int, into out: inout [UInt8]) -> Int {
+        let dayStart = firstDayStartMs + Int64(d) * 86_400_000
+        let weekday = (Int(dayStart / 86_400_000) + 4) % 7  // 0 = Sunday
+        let weekly = weekday == 0 || weekday == 6 ? 0.45 : 1.0
+        var n = 0
+        for u in 0..<configuration.users {
+            guard Int32(d) >= signup[u], Int32(d) < churnDay[u] else { continue }
+            guard rng.unit() < Double(propensity[u]) * weekly else { continue }
+            let count = max(1, Int((configuration.eventsPerActiveDay * (0.5 + rng.unit())).rounded()))
+            let session = "s-\(u)-\(d)"
+            for _ in 0..<count {
+                // Working hours peak mid-afternoon UTC.
+                let hour = min(23.99, max(0, 14 + 3.5 * rng.normal()))
+                let ms = dayStart + Int64(hour * 3_600_000)
+                if ms > configuration.endMs { continue }
+                appendEvent(&out, user: u, session: session, day: d, atMillis: ms)
+                n += 1
+            }
+        }
+        return n
+    }
+
+    mutating func appendEvent(_ out: inout [UInt8], user: Int, session: String, day: Int, atMillis ms: Int64) {
+        counter &+= 1
+        let outage = day == story.outageDay && (ms - (firstDayStartMs + Int64(day) * 86_400_000)) / 3_600_000 >= 13
+            && (ms - (firstDayStartMs + Int64(day) * 86_400_000)) / 3_600_000 < 15
+        let roll = rng.unit()
+        let errorShare = outage ? 0.25 : 0.012
+        let type: EventType
+        if roll < 0.46 { type = .chatInteraction }
+        else if roll < 0.58 { type = .threadLifecycle }
+        else if roll < 0.74 { type = .featureUsage }
+        else if roll < 0.86 { type = .performanceMetric }
+        else if roll < 0.86 + errorShare { type = .errorTracking }
+        else if roll < 0.95 { type = .feedbackSubmission }
+        else { type = .surveyResponse }
+        let org = user % configuration.orgs
+        append(&out, #"{"event_type":""#)
+        append(&out, type.name)
+        append(&out, #"","timestamp":""#)
+        append(&out, Timestamp.format(millis: ms))
+        append(&out, #"","event_id":"h-"#)
+        append(&out, String(configuration.seed, radix: 16))
+        append(&out, "-")
+        append(&out, String(counter, radix: 36))
+        append(&out, #"","user_id":"u-"#)
+        append(&out, String(user))
+        append(&out, #"","session_id":""#)
+        append(&out, session)
+        append(&out, #"","context":{"org_id":"org-"#)
+        append(&out, String(org))
+        append(&out, #"","segment":""#)
+        append(&out, SyntheticTraffic.segments[org % 3])
+        append(&out, #""},"properties":{"#)
+        let thread = "t-\(user)-\(day)-\(rng.next() % 3)"
+        switch type {
+        case .chatInteraction:
+            // The main model switches from gpt-4o to claude-sonnet part-way through.
+            let models = day < story.modelSwitchDay
+                ? ["gpt-4o", "gpt-4o", "gpt-4o-mini", "llama-3-70b"] : ["claude-sonnet", "claude-sonnet", "gpt-4o-mini", "llama-3-70b"]
+            let model = models[Int(rng.next() % 4)]
+            let median = model.hasSuffix("mini") ? 600.0 : model == "claude-sonnet" ? 850.0 : 1000.0
+            let rt = median * exp(0.5 * rng.normal()) * (outage ? 4 : 1)
+            field(&out, "thread_id", thread, first: true)
+            field(&out, "message_id", "m-\(counter)")
+            field(&out, "message_type", "ai_response")
+            raw(&out, "prompt_length", String(20 + Int(rng.next() % 400)))
+            raw(&out, "is_follow_up", rng.unit() < 0.4 ? "true" : "false")
+            field(&out, "model_used", model)
+            raw(&out, "response_time_ms", String(Int(rt)))
+            raw(&out, "tokens_consumed", String(150 + Int(rng.next() % 1800)))
+        case .threadLifecycle:
+            let a = rng.unit()
+            // Completion improves slowly over the span; the outage day abandons more.
+            let complete = 0.62 + 0.1 * Double(day) / Double(days) - (outage ? 0.3 : 0)
+            let action = a < 0.3 ? "created" : a < 0.5 ? "continued" : a < 0.5 + 0.5 * complete ? "completed" : "abandoned"
+            field(&out, "thread_id", thread, first: true)
+            field(&out, "action", action)
+        case .featureUsage:
+            field(&out, "feature_name", SyntheticTraffic.features[Int(rng.next() % UInt64(SyntheticTraffic.features.count))], first: true)
+            field(&out, "action", "click")
+            raw(&out, "success", rng.unit() < (outage ? 0.7 : 0.95) ? "true" : "false")
+        case .performanceMetric:
+            field(&out, "metric_type", "api_call", first: true)
+            raw(&out, "duration_ms", String(Int(exp(6 + 0.5 * rng.normal()))))
+            raw(&out, "success", rng.unit() < (outage ? 0.6 : 0.985) ? "true" : "false")
+        case .errorTracking:
+            field(&out, "error_type", outage ? "TimeoutError" : "NetworkError", first: true)
+            field(&out, "error_message", "upstream request failed")
+            field(&out, "user_impact", outage ? "critical" : "low")
+        case .feedbackSubmission:
+            let nps = rng.unit() < 0.6
+            field(&out, "feedback_type", nps ? "nps" : "csat", first: true)
+            let s = rng.unit()
+            // Satisfaction dips after the churn wave and recovers after the model switch.
+            let dip = day >= story.churnWaveDay && day < story.modelSwitchDay ? 0.15 : 0
+            let score = nps ? (s < 0.15 + dip ? Int(rng.next() % 7) : s < 0.42 + dip ? 7 + Int(rng.next() % 2) : 9 + Int(rng.next() % 2))
+                : (s < 0.1 + dip ? 1 + Int(rng.next() % 3) : 4 + Int(rng.next() % 2))
+            raw(&out, "score", String(score))
+        case .surveyResponse:
+            field(&out, "survey_id", "q4-pulse", first: true)
+            field(&out, "question_id", "q\(1 + rng.next() % 5)")
+            field(&out, "question_type", "spending")
+        case .custom:
+            break
+        }
+        append(&out, "}}\n")
+    }
+
+    @inline(__always) func append(_ out: inout [UInt8], _ s: String) {
+        var s = s
+        s.withUTF8 { out.append(contentsOf: $0) }
+    }
+
+    func field(_ out: inout [UInt8], _ key: String, _ value: String, first: Bool = false) {
+        if !first { out.append(UInt8(ascii: ",")) }
+        append(&out, "\"" + key + "\":\"" + value + "\"")
+    }
+
+    func raw(_ out: inout [UInt8], _ key: String, _ value: String) {
+        append(&out, ",\"" + key + "\":" + value)
+    }
+}

@@ -1,0 +1,127 @@
+import CZlib
+import Foundation
+
+/// Reads an NDJSON file (plain or `.gz`) in chunks that end on a line boundary, so each chunk
+/// decodes as one NDJSON body. Reports bytes read from disk for progress.
+public final class NDJSONFileReader {
+    let handle: FileHandle
+    let gzip: Bool
+    var stream = z_stream()
+    var carry: [UInt8] = []
+    var eof = false
+    public private(set) var compressedBytesRead = 0
+    public let fileBytes: Int
+
+    public init(path: String) throws {
+        guard let h = FileHandle(forReadingAtPath: path) else { throw HistoryError("cannot open \(path)") }
+        handle = h
+        fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        gzip = path.hasSuffix(".gz")
+        if gzip, czlib_inflate_init_gzip(&stream) != Z_OK { throw HistoryError("zlib could not start inflating \(path)") }
+    }
+
+    deinit {
+        if gzip { inflateEnd(&stream) }
+        try? handle.close()
+    }
+
+    /// The next chunk of whole lines (about `size` bytes), or nil at the end of the file.
+    public func next(size: Int = 4 << 20) throws -> [UInt8]? {
+        var out = carry
+        carry = []
+        while out.count < size && !eof {
+            let data = handle.readData(ofLength: 1 << 20)
+            compressedBytesRead += data.count
+            if data.isEmpty { eof = true; break }
+            if gzip { try inflate(data, into: &out) } else { out.append(contentsOf: data) }
+        }
+        if out.isEmpty { return nil }
+        if !eof, let lastNewline = out.lastIndex(of: UInt8(ascii: "\n")) {
+            carry = Array(out[(lastNewline + 1)...])
+            out.removeSubrange((lastNewline + 1)...)
+        }
+        return out
+    }
+
+    func inflate(_ data: Data, into out: inout [UInt8]) throws {
+        var input = [UInt8](data)
+        var scratch = [UInt8](repeating: 0, count: 256 * 1024)
+        var failure: Int32 = Z_OK
+        input.withUnsafeMutableBufferPointer { src in
+            stream.next_in = src.baseAddress
+            stream.avail_in = UInt32(src.count)
+            while stream.avail_in > 0 && failure == Z_OK {
+                scratch.withUnsafeMutableBufferPointer { dst in
+                    stream.next_out = dst.baseAddress
+                    stream.avail_out = UInt32(dst.count)
+                    let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    out.append(contentsOf: dst[0..<(dst.count - Int(stream.avail_out))])
+                    if status == Z_STREAM_END {
+                        // Concatenated gzip members: start the next one.
+                        inflateReset(&stream)
+                    } else if status != Z_OK && status != Z_BUF_ERROR {
+                        failure = status
+                    }
+                }
+            }
+        }
+        if failure != Z_OK { throw HistoryError("corrupt gzip data (zlib status \(failure))") }
+    }
+}
+
+/// Writes NDJSON to a file, gzip-compressed when the path ends in `.gz`.
+public final class NDJSONFileWriter {
+    let handle: FileHandle
+    let gzip: Bool
+    var stream = z_stream()
+    public private(set) var bytesWritten = 0
+
+    public init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+            throw HistoryError("cannot create \(path)")
+        }
+        handle = h
+        gzip = path.hasSuffix(".gz")
+        if gzip, czlib_deflate_init_gzip(&stream, 6) != Z_OK { throw HistoryError("zlib could not start deflating \(path)") }
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        guard gzip else {
+            handle.write(Data(bytes))
+            bytesWritten += bytes.count
+            return
+        }
+        try deflate(bytes, flush: Z_NO_FLUSH)
+    }
+
+    public func close() throws {
+        if gzip {
+            try deflate([], flush: Z_FINISH)
+            deflateEnd(&stream)
+        }
+        try handle.close()
+    }
+
+    func deflate(_ bytes: [UInt8], flush: Int32) throws {
+        var input = bytes
+        var scratch = [UInt8](repeating: 0, count: 256 * 1024)
+        var chunks: [Data] = []
+        input.withUnsafeMutableBufferPointer { src in
+            stream.next_in = src.baseAddress
+            stream.avail_in = UInt32(src.count)
+            repeat {
+                scratch.withUnsafeMutableBufferPointer { dst in
+                    stream.next_out = dst.baseAddress
+                    stream.avail_out = UInt32(dst.count)
+                    _ = CZlib.deflate(&stream, flush)
+                    let n = dst.count - Int(stream.avail_out)
+                    if n > 0 { chunks.append(Data(dst[0..<n])) }
+                }
+            } while stream.avail_out == 0
+        }
+        for c in chunks {
+            handle.write(c)
+            bytesWritten += c.count
+        }
+    }
+}
