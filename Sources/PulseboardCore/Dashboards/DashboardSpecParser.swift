@@ -209,7 +209,7 @@ public struct DashboardSpecParser: Sendable {
         default: c.fail(path + ".type", "required: one of " + types); ok = false; typeKnown = false
         }
         if type == .heatmap {
-            c.fail(path + ".type", "heatmap (hour × weekday) needs the history of the rollup store, which this server does not have yet; use timeseries for now")
+            c.fail(path + ".type", "heatmap (hour × weekday, from hourly rollups) is not implemented yet; use timeseries for now")
             ok = false
         }
         var title = id
