@@ -1,5 +1,6 @@
 /// Computes a dashboard frame: one entry per widget with its current values. Pure: the caller
-/// supplies the query function (the live windows) and the clock, so frames are testable alone.
+/// supplies the values (a `FrameSource`: live windows and history) and the clock, so frames are
+/// testable alone.
 ///
 /// Frames never contain `null`: a value with no data is left out, so every change between two
 /// frames is an RFC 7386 merge patch. Series are objects keyed by bucket start (epoch seconds)
@@ -7,21 +8,13 @@
 public struct FrameBuilder: Sendable {
     public init() {}
 
-    /// The `widgets` object of a frame for `spec` under resolved `variables`, metrics only
-    /// (KPI widgets report that history is not available).
-    public func widgets(
-        _ spec: DashboardSpec, variables: [String: String], query: (MetricQuery) -> Result<QueryResult, QueryError>
-    ) -> JSONValue {
-        withoutActuallyEscaping(query) { q in widgets(spec, variables: variables, source: ClosureSource(metric: q)) }
-    }
-
     /// The `widgets` object of a frame for `spec` under resolved `variables`.
     public func widgets(_ spec: DashboardSpec, variables: [String: String], source: some FrameSource) -> JSONValue {
         var out: [(String, JSONValue)] = []
         out.reserveCapacity(spec.widgets.count)
         for w in spec.widgets {
             if let k = w.kpi {
-                out.append((w.id, kpiWidget(w, spec.kpiQuery(k, variables: variables), source: source)))
+                out.append((w.id, kpi(spec.kpiQuery(k, variables: variables), unit: w.unit, thresholds: w.thresholds, source: source)))
             } else {
                 out.append((w.id, widget(w, spec: spec, variables: variables, query: source.query)))
             }
@@ -29,35 +22,21 @@ public struct FrameBuilder: Sendable {
         return .object(out)
     }
 
-    struct ClosureSource: FrameSource {
-        let metric: (MetricQuery) -> Result<QueryResult, QueryError>
-        func query(_ q: MetricQuery) -> Result<QueryResult, QueryError> { metric(q) }
-        func kpi(_ q: KPIQuery) -> Result<KPIResult, QueryError> {
-            .failure(QueryError(.unsupported, "KPIs need history (a rollup store)"))
-        }
-    }
-
-    /// A KPI value as served by `GET /api/kpis/:kpi` (the same members as a KPI widget).
-    public func kpi(_ q: KPIQuery, source: some FrameSource) -> JSONValue {
-        let w = DashboardSpec.Widget(
-            id: q.kpi.rawValue, type: .stat, title: q.kpi.rawValue, query: nil, kpi: nil, unit: q.kpi.unit,
-            format: .init(decimals: 2, compact: false), thresholds: nil, sparkline: false, text: nil, position: nil)
-        return kpiWidget(w, q, source: source)
-    }
-
-    /// A KPI widget: value, sample size (flagged below 30), error bound, comparisons, trend and
-    /// a daily sparkline keyed by day start.
-    func kpiWidget(_ w: DashboardSpec.Widget, _ q: KPIQuery, source: some FrameSource) -> JSONValue {
+    /// A KPI as a widget shows it and `GET /api/kpis/:kpi` serves it: value, sample size
+    /// (flagged below 30), error bound, comparisons, trend and a daily sparkline keyed by day start.
+    public func kpi(
+        _ q: KPIQuery, unit: String?, thresholds: DashboardSpec.Thresholds? = nil, source: some FrameSource
+    ) -> JSONValue {
         let result: KPIResult
         switch source.kpi(q) {
         case .success(let r): result = r
         case .failure(let e): return .object([("error", .string(e.message))])
         }
         var members: [(String, JSONValue)] = []
-        if let unit = w.unit { members.append(("unit", .string(unit))) }
+        if let unit { members.append(("unit", .string(unit))) }
         if let v = result.value.value.map(JSONWriter.rounded) {
             members.append(("value", .number(v)))
-            if let t = w.thresholds { members.append(("status", .string(t.status(of: v)))) }
+            if let thresholds { members.append(("status", .string(thresholds.status(of: v)))) }
         }
         members.append(("n", .number(Double(result.value.n))))
         members.append(("low_sample", .bool(result.value.lowSample)))

@@ -63,14 +63,9 @@ public struct HyperLogLog: Sendable, Equatable {
 
     /// Merges another sketch in (union of the key sets).
     public mutating func merge(_ other: HyperLogLog) {
-        if other.isEmpty { return }
-        if !other.dense.isEmpty && dense.isEmpty { densify() }
-        if !dense.isEmpty {
-            if !other.dense.isEmpty {
-                for i in 0..<HyperLogLog.registerCount where other.dense[i] > dense[i] { dense[i] = other.dense[i] }
-            } else {
-                for e in other.sparse { set(index: Int(e >> 8), rank: UInt8(e & 0xFF)) }
-            }
+        guard other.dense.isEmpty else {
+            if dense.isEmpty { densify() }
+            for i in 0..<HyperLogLog.registerCount where other.dense[i] > dense[i] { dense[i] = other.dense[i] }
             return
         }
         for e in other.sparse { set(index: Int(e >> 8), rank: UInt8(e & 0xFF)) }

@@ -21,22 +21,20 @@ public struct SeriesCatalog: Sendable {
     public init(cap: Int) { self.cap = cap }
 
     @inline(__always)
-    static func key(_ dimension: String, _ valueHash: UInt64) -> UInt64 {
-        StableHash.fmix(StableHash.hash(dimension) ^ valueHash)
-    }
+    static func key(_ dimensionHash: UInt64, _ valueHash: UInt64) -> UInt64 { StableHash.fmix(dimensionHash ^ valueHash) }
+
+    static func key(_ dimension: String, _ value: String) -> UInt64 { key(StableHash.hash(dimension), StableHash.hash(value)) }
 
     /// The id of an existing series.
-    public func id(dimension: String, value: String) -> Int32? {
-        ids[SeriesCatalog.key(dimension, StableHash.hash(value))]
-    }
+    public func id(dimension: String, value: String) -> Int32? { ids[SeriesCatalog.key(dimension, value)] }
 
     /// The id of `dimension = value` (hash `valueHash`), created when new; `value` is only
     /// called for a new series.
     public mutating func id(dimension: String, dimensionHash: UInt64, valueHash: UInt64, value: () -> String) -> (id: Int32, created: Bool) {
-        let k = StableHash.fmix(dimensionHash ^ valueHash)
+        let k = SeriesCatalog.key(dimensionHash, valueHash)
         if let id = ids[k] { return (id, false) }
         if perDimension[dimension, default: 0] >= cap {
-            let ok = SeriesCatalog.key(dimension, StableHash.hash(DimensionGroups.otherName))
+            let ok = SeriesCatalog.key(dimension, DimensionGroups.otherName)
             if let id = ids[ok] { return (id, false) }
             return (insert(Entry(dimension: dimension, value: DimensionGroups.otherName), key: ok), true)
         }
@@ -48,7 +46,7 @@ public struct SeriesCatalog: Sendable {
     public mutating func restore(id: Int32, _ entry: Entry) {
         while entries.count <= Int(id) { entries.append(Entry(dimension: "", value: "")) }
         entries[Int(id)] = entry
-        ids[SeriesCatalog.key(entry.dimension, StableHash.hash(entry.value))] = id
+        ids[SeriesCatalog.key(entry.dimension, entry.value)] = id
         if entry.value != DimensionGroups.otherName { perDimension[entry.dimension, default: 0] += 1 }
     }
 

@@ -27,17 +27,15 @@ public struct UserDirectory: Sendable {
         if index >= nextIndex { nextIndex = index + 1 }
     }
 
+    /// Makes sure no index below `next` is handed out again (forgotten users' indices stay retired).
+    public mutating func reserve(after next: UInt32) {
+        if next > nextIndex { nextIndex = next }
+    }
+
     /// Forgets a user; returns its index if it was known.
     public mutating func forget(_ hash: UInt64) -> UInt32? {
         indices.removeValue(forKey: hash)
     }
 
     public var memoryBytes: Int { indices.capacity * 16 }
-}
-
-extension UserDirectory {
-    /// Makes sure no index below `next` is handed out again (forgotten users' indices stay retired).
-    public mutating func reserve(after next: UInt32) {
-        if next > nextIndex { nextIndex = next }
-    }
 }

@@ -26,9 +26,6 @@ public struct DailyHistory: Sendable {
         return lo < hi ? lo..<hi : 0..<0
     }
 
-    /// Whether the days `[first, last]` lie inside this history.
-    public func covers(_ first: Int64, _ last: Int64) -> Bool { first >= firstDay && last <= lastDay }
-
     /// The merged rollup of days `[first, last]`.
     public func rollup(_ first: Int64, _ last: Int64) -> Rollup {
         var r = Rollup()

@@ -10,12 +10,6 @@ public struct KPIEvaluator: Sendable {
         self.benchmarks = benchmarks
     }
 
-    /// The KPI over the `days` days ending on `lastDay` (the window), compared with the window before.
-    public func value(_ kpi: KPI, days: Int, lastDay: Int64) -> KPIValue {
-        let first = lastDay - Int64(days) + 1
-        return value(kpi, first: first, last: lastDay)
-    }
-
     /// The KPI over days `[first, last]`.
     public func value(_ kpi: KPI, first: Int64, last: Int64) -> KPIValue {
         var input = KPIInput(rollup: history.rollup(first, last), knownUsers: history.knownUsers)

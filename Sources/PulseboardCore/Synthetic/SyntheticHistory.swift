@@ -38,7 +38,8 @@ public struct SyntheticHistory: Sendable {
     public init(configuration: Configuration) {
         self.configuration = configuration
         let days = max(1, configuration.days)
-        story = Story(churnWaveDay: days * 55 / 90, modelSwitchDay: days * 60 / 90, outageDay: days * 75 / 90)
+        let story = Story(churnWaveDay: days * 55 / 90, modelSwitchDay: days * 60 / 90, outageDay: days * 75 / 90)
+        self.story = story
         firstDayStartMs = (configuration.endMs / 86_400_000 - Int64(days) + 1) * 86_400_000
         var r = SplitMix64(seed: configuration.seed)
         var signup: [Int32] = []
@@ -52,7 +53,7 @@ public struct SyntheticHistory: Sendable {
             propensity.append(Float(0.08 + 0.6 * pow(r.unit(), 1.6)))
             // The churn wave: 12 % of early users stop within three days of it.
             let churns = joined < Int32(days * 50 / 90) && r.unit() < 0.12
-            churn.append(churns ? Int32(days * 55 / 90) + Int32(r.next() % 3) : .max)
+            churn.append(churns ? Int32(story.churnWaveDay) + Int32(r.next() % 3) : .max)
         }
         self.signup = signup
         self.propensity = propensity
@@ -90,8 +91,8 @@ public struct SyntheticHistory: Sendable {
 
     mutating func appendEvent(_ out: inout [UInt8], user: Int, session: String, day: Int, atMillis ms: Int64) {
         counter &+= 1
-        let outage = day == story.outageDay && (ms - (firstDayStartMs + Int64(day) * 86_400_000)) / 3_600_000 >= 13
-            && (ms - (firstDayStartMs + Int64(day) * 86_400_000)) / 3_600_000 < 15
+        let hourOfDay = (ms - (firstDayStartMs + Int64(day) * 86_400_000)) / 3_600_000
+        let outage = day == story.outageDay && (13..<15).contains(hourOfDay)
         let roll = rng.unit()
         let errorShare = outage ? 0.25 : 0.012
         let type: EventType

@@ -24,72 +24,33 @@ extension History {
     /// Days `[first, last]` of `series`: the stored days plus everything not yet flushed.
     public func days(series: Int32, first: Int64, last: Int64) -> DailyHistory {
         let count = Int(max(0, last - first + 1))
+        func index(_ day: Int64) -> Int? { day >= first && day <= last ? Int(day - first) : nil }
         return state.withLockedValue { s in
+            let unflushed = [s.inFlight] + Array(s.pending.values)
             var rollups = [Rollup](repeating: Rollup(), count: count)
-            let settled = s.days[series]
-            if let settled {
-                if settled.count < count {
-                    for (d, r) in settled where d >= first && d <= last { rollups[Int(d - first)] = r }
-                } else {
-                    for i in 0..<count { if let r = settled[first + Int64(i)] { rollups[i] = r } }
-                }
-            }
-            func fold(_ p: Pending) {
+            for (d, r) in s.days[series] ?? [:] { if let i = index(d) { rollups[i] = r } }
+            for p in unflushed {
                 for (k, r) in p.minutes where k.series == series {
-                    let d = s.calendar.day(ofSecond: k.minute * 60)
-                    if d >= first && d <= last { rollups[Int(d - first)].merge(r) }
+                    if let i = index(s.calendar.day(ofSecond: k.minute * 60)) { rollups[i].merge(r) }
                 }
             }
-            fold(s.inFlight)
-            for p in s.pending.values { fold(p) }
             var out = DailyHistory(firstDay: first, rollups: rollups, knownUsers: s.users.count)
             if series == SeriesCatalog.all {
                 var users = [UserBitset](repeating: UserBitset(), count: count)
-                for i in 0..<count { if let u = s.dayUsers[first + Int64(i)] { users[i] = u } }
-                func foldUsers(_ p: Pending) {
-                    for (d, u) in p.dayUsers where d >= first && d <= last { users[Int(d - first)].formUnion(u) }
+                for (d, u) in s.dayUsers { if let i = index(d) { users[i] = u } }
+                for p in unflushed {
+                    for (d, u) in p.dayUsers { if let i = index(d) { users[i].formUnion(u) } }
                 }
-                foldUsers(s.inFlight)
-                for p in s.pending.values { foldUsers(p) }
                 out.users = users
             } else {
-                var sketches = [HyperLogLog](repeating: HyperLogLog(), count: count)
-                for i in 0..<count {
-                    if let h = s.seriesDayUsers[SeriesDay(series: series, day: first + Int64(i))] { sketches[i] = h }
+                var sketches = (0..<count).map { i in s.seriesDayUsers[SeriesDay(series: series, day: first + Int64(i))] ?? HyperLogLog() }
+                for p in unflushed {
+                    for (k, h) in p.seriesDayUsers where k.series == series { if let i = index(k.day) { sketches[i].merge(h) } }
                 }
-                func foldSketches(_ p: Pending) {
-                    for (k, h) in p.seriesDayUsers where k.series == series && k.day >= first && k.day <= last {
-                        sketches[Int(k.day - first)].merge(h)
-                    }
-                }
-                foldSketches(s.inFlight)
-                for p in s.pending.values { foldSketches(p) }
                 out.sketches = sketches
             }
             return out
         }
-    }
-
-    /// Stored rollups at `level` (hours for reports), plus what is not yet flushed.
-    public func rollups(series: Int32, level: RollupLevel, from: Int64, to: Int64) throws -> [RollupRow] {
-        var rows = try store.rollups(series: series, level: level, from: from, to: to)
-        let width: Int64 = level == .minute ? 60 : 3600
-        var extra: [Int64: Rollup] = [:]
-        state.withLockedValue { s in
-            func fold(_ p: Pending) {
-                for (k, r) in p.minutes where k.series == series {
-                    let start = History.floorDiv(k.minute * 60, width) * width
-                    if start >= from && start < to { extra[start, default: Rollup()].merge(r) }
-                }
-            }
-            fold(s.inFlight)
-            for p in s.pending.values { fold(p) }
-        }
-        guard !extra.isEmpty else { return rows }
-        for i in rows.indices { if let r = extra.removeValue(forKey: rows[i].start) { rows[i].rollup.merge(r) } }
-        for (start, r) in extra { rows.append(RollupRow(level: level, series: series, start: start, rollup: r)) }
-        rows.sort { $0.start < $1.start }
-        return rows
     }
 
     /// Forgets a user (by id): their directory entry and their bit in every day's active set.
@@ -100,22 +61,25 @@ extension History {
         var changed: [(day: Int64, users: UserBitset)] = []
         let known: Bool = state.withLockedValue { s in
             guard let index = s.users.forget(hash) else { return false }
-            for (day, var users) in s.dayUsers where users.contains(index) {
-                users.remove(index)
-                s.dayUsers[day] = users
-                changed.append((day, users))
-            }
-            for key in s.pending.keys {
-                for (day, var users) in s.pending[key]!.dayUsers where users.contains(index) {
-                    users.remove(index)
-                    s.pending[key]!.dayUsers[day] = users
-                }
-            }
+            changed = History.remove(index, from: &s.dayUsers)
+            for key in Array(s.pending.keys) { _ = History.remove(index, from: &s.pending[key]!.dayUsers) }
+            _ = History.remove(index, from: &s.inFlight.dayUsers)
             s.newUsers.removeAll { $0.hash == hash }
             return true
         }
         if known { try store.forget(userHash: hash, dayUsers: changed) }
         return known
+    }
+
+    /// Clears `user` in every day set that has it; returns the changed days.
+    static func remove(_ user: UInt32, from days: inout [Int64: UserBitset]) -> [(day: Int64, users: UserBitset)] {
+        var changed: [(day: Int64, users: UserBitset)] = []
+        for (day, var users) in days where users.contains(user) {
+            users.remove(user)
+            days[day] = users
+            changed.append((day, users))
+        }
+        return changed
     }
 
     /// Sizes for `/metrics`.

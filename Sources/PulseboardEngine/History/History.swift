@@ -32,7 +32,7 @@ public final class History: Sendable {
         var isEmpty: Bool { events == 0 }
 
         mutating func merge(_ o: Pending) {
-            if isEmpty && minutes.isEmpty {
+            if isEmpty {
                 self = o
                 return
             }

@@ -89,7 +89,7 @@ struct HistoryController<Context: RequestContext>: Sendable {
             q.filter = .init(key: String(text[..<colon]), value: String(text[text.index(after: colon)...]))
         }
         let source = LiveFrameSource(ingestor: ingestor, benchmarks: [:], nowMs: ingestor.nowMillis())
-        var value = FrameBuilder().kpi(q, source: source)
+        var value = FrameBuilder().kpi(q, unit: kpi.unit, source: source)
         if case .object(var members) = value {
             members.insert(("kpi", .string(kpi.rawValue)), at: 0)
             members.insert(("window", .string("\(days)d")), at: 1)
