@@ -131,22 +131,21 @@ public struct DashboardSpec: Sendable {
 
     /// The concrete KPI query for resolved variable values (`any` drops the filter).
     public func kpiQuery(_ q: KPIQuerySpec, variables values: [String: String]) -> KPIQuery {
-        var filter: MetricQuery.Filter? = nil
-        if let key = q.filterKey, var value = q.filterValue {
-            if value.hasPrefix("$") { value = values[String(value.dropFirst())] ?? "any" }
-            if value != "any" { filter = .init(key: key, value: value) }
-        }
-        return KPIQuery(kpi: q.kpi, days: q.days, filter: filter, compare: q.compare, trendDays: q.trendDays)
+        KPIQuery(kpi: q.kpi, days: q.days, filter: filter(key: q.filterKey, value: q.filterValue, variables: values), compare: q.compare, trendDays: q.trendDays)
+    }
+
+    /// A widget filter with `$variable` resolved; nil without a filter or for `any`.
+    func filter(key: String?, value: String?, variables values: [String: String]) -> MetricQuery.Filter? {
+        guard let key, var value else { return nil }
+        if value.hasPrefix("$") { value = values[String(value.dropFirst())] ?? "any" }
+        return value == "any" ? nil : .init(key: key, value: value)
     }
 
     /// The concrete query of `widget` for resolved variable values (`any` drops the filter).
     public func metricQuery(_ q: Query, variables values: [String: String]) -> MetricQuery {
-        var filter: MetricQuery.Filter? = nil
-        if let key = q.filterKey, var value = q.filterValue {
-            if value.hasPrefix("$") { value = values[String(value.dropFirst())] ?? "any" }
-            if value != "any" { filter = .init(key: key, value: value) }
-        }
-        return MetricQuery(metric: q.metric, aggregation: q.aggregation, windowSeconds: q.windowSeconds, groupBy: q.groupBy, filter: filter, top: q.top)
+        MetricQuery(
+            metric: q.metric, aggregation: q.aggregation, windowSeconds: q.windowSeconds, groupBy: q.groupBy,
+            filter: filter(key: q.filterKey, value: q.filterValue, variables: values), top: q.top)
     }
 }
 

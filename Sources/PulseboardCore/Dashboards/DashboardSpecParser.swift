@@ -302,16 +302,8 @@ public struct DashboardSpecParser: Sendable {
         var filterKey: String? = nil
         var filterValue: String? = nil
         if let f = value["filter"] {
-            guard case .string(let s) = f, let colon = s.firstIndex(of: ":"), colon != s.startIndex, s.index(after: colon) != s.endIndex else {
-                c.fail(path + ".filter", "must be \"key:value\" or \"key:$variable\", e.g. \"org_id:$org_id\""); return nil
-            }
-            filterKey = String(s[..<colon])
-            filterValue = String(s[s.index(after: colon)...])
-            if let v = filterValue, v.hasPrefix("$"), !variables.contains(where: { $0.name == String(v.dropFirst()) }) {
-                let names = variables.map { "$" + $0.name }
-                c.fail(path + ".filter", "refers to variable \(v), which is not declared in $.variables" + (names.isEmpty ? "" : " (declared: " + names.joined(separator: ", ") + ")"))
-                return nil
-            }
+            guard let filter = parseFilter(f, path: path + ".filter", variables: variables, &c) else { return nil }
+            (filterKey, filterValue) = (filter.key, filter.value)
         }
         var groupBy: String? = nil
         if let g = value["group_by"] {
@@ -338,6 +330,19 @@ public struct DashboardSpecParser: Sendable {
                      filterValue: filterValue, groupBy: groupBy, top: top)
     }
 
+    /// A widget filter: `"key:value"` or `"key:$variable"` with the variable declared.
+    func parseFilter(_ f: JSONValue, path: String, variables: [DashboardSpec.Variable], _ c: inout Context) -> MetricQuery.Filter? {
+        guard case .string(let s) = f, let filter = MetricQuery.Filter(parsing: s) else {
+            c.fail(path, "must be \"key:value\" or \"key:$variable\", e.g. \"org_id:$org_id\""); return nil
+        }
+        if filter.value.hasPrefix("$"), !variables.contains(where: { $0.name == String(filter.value.dropFirst()) }) {
+            let names = variables.map { "$" + $0.name }
+            c.fail(path, "refers to variable \(filter.value), which is not declared in $.variables" + (names.isEmpty ? "" : " (declared: " + names.joined(separator: ", ") + ")"))
+            return nil
+        }
+        return filter
+    }
+
     static let kpiQueryKeys = ["kpi", "window", "filter", "compare", "trend"]
 
     func parseKPIQuery(_ value: JSONValue, path: String, variables: [DashboardSpec.Variable], _ c: inout Context) -> DashboardSpec.KPIQuerySpec? {
@@ -357,16 +362,10 @@ public struct DashboardSpecParser: Sendable {
         var filterKey: String? = nil
         var filterValue: String? = nil
         if let f = value["filter"] {
-            guard case .string(let s) = f, let colon = s.firstIndex(of: ":"), colon != s.startIndex, s.index(after: colon) != s.endIndex else {
-                c.fail(path + ".filter", "must be \"key:value\" or \"key:$variable\", e.g. \"org_id:$org_id\""); return nil
-            }
-            filterKey = String(s[..<colon])
-            filterValue = String(s[s.index(after: colon)...])
-            guard dimensions.index(of: filterKey!) != nil else {
-                c.fail(path + ".filter", "cannot filter on '\(filterKey!)'; tracked dimensions are " + dimensions.names.joined(separator: ", ")); return nil
-            }
-            if let v = filterValue, v.hasPrefix("$"), !variables.contains(where: { $0.name == String(v.dropFirst()) }) {
-                c.fail(path + ".filter", "refers to variable \(v), which is not declared in $.variables"); return nil
+            guard let filter = parseFilter(f, path: path + ".filter", variables: variables, &c) else { return nil }
+            (filterKey, filterValue) = (filter.key, filter.value)
+            guard dimensions.index(of: filter.key) != nil else {
+                c.fail(path + ".filter", "cannot filter on '\(filter.key)'; tracked dimensions are " + dimensions.names.joined(separator: ", ")); return nil
             }
             if kpi == .churnRate || kpi == .adoptionRate {
                 c.fail(path + ".filter", "\(kpi.rawValue) needs exact user sets, kept for all traffic only; drop the filter"); return nil

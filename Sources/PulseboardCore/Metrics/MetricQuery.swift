@@ -16,6 +16,12 @@ public struct MetricQuery: Sendable, Equatable {
             self.key = key
             self.value = value
         }
+
+        /// Parses `key:value` (both non-empty; the value may contain `:`).
+        public init?(parsing text: String) {
+            guard let colon = text.firstIndex(of: ":"), colon != text.startIndex, text.index(after: colon) != text.endIndex else { return nil }
+            self.init(key: String(text[..<colon]), value: String(text[text.index(after: colon)...]))
+        }
     }
 
     public init(metric: Metric, aggregation: String? = nil, windowSeconds: Int, groupBy: String? = nil, filter: Filter? = nil, top: Int = 10) {

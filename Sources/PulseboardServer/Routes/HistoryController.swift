@@ -79,14 +79,13 @@ struct HistoryController<Context: RequestContext>: Sendable {
             q.trendDays = n
         }
         if let f = params.get("filter") {
-            let text = f.removingPercentEncoding ?? f
-            guard let colon = text.firstIndex(of: ":"), colon != text.startIndex, dimensions.index(of: String(text[..<colon])) != nil else {
+            guard let filter = MetricQuery.Filter(parsing: f.removingPercentEncoding ?? f), dimensions.index(of: filter.key) != nil else {
                 throw APIError(.badRequest, code: "bad_filter", "filter must be dimension:value with a tracked dimension (" + dimensions.names.joined(separator: ", ") + ")")
             }
             if kpi == .churnRate || kpi == .adoptionRate {
                 throw APIError(.badRequest, code: "unsupported", "\(kpi.rawValue) needs exact user sets, kept for all traffic only; drop the filter")
             }
-            q.filter = .init(key: String(text[..<colon]), value: String(text[text.index(after: colon)...]))
+            q.filter = filter
         }
         let source = LiveFrameSource(ingestor: ingestor, benchmarks: [:], nowMs: ingestor.nowMillis())
         var value = FrameBuilder().kpi(q, unit: kpi.unit, source: source)
