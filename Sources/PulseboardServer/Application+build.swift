@@ -49,7 +49,7 @@ public func buildApplication(
     ).addRoutes(to: router)
     MetricsController(ingestor: ingestor, authorizer: authorizer, dimensions: configuration.aggregation.dimensions).addRoutes(to: router)
     let hub = Hub(configuration: configuration.push, ingestor: ingestor, telemetry: telemetry, benchmarks: benchmarks)
-    HistoryController(history: history, ingestor: ingestor, authorizer: authorizer, dimensions: configuration.aggregation.dimensions, lock: lock)
+    HistoryController(history: history, ingestor: ingestor, hub: hub, authorizer: authorizer, dimensions: configuration.aggregation.dimensions, lock: lock)
         .addRoutes(to: router)
     OperationsController(ingestor: ingestor, hub: hub).addRoutes(to: router)
     DashboardsController(store: dashboards, ingestor: ingestor, hub: hub, authorizer: authorizer).addRoutes(to: router)

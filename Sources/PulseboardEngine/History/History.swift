@@ -181,7 +181,7 @@ public final class History: Sendable {
     public func flush(nowMs: Int64, everything: Bool = false) throws -> Int {
         let interval = Int64(configuration.flushIntervalMs)
         let closed = History.floorDiv(nowMs - Int64(configuration.flushGraceMs), interval) * interval
-        return try flush { s in
+        return try flush(nowMs: nowMs) { s in
             var keys: [PendingKey] = []
             var oldestKept = Int64.max
             for key in s.pending.keys {
@@ -198,12 +198,13 @@ public final class History: Sendable {
         }
     }
 
-    /// Writes what a backfill import has collected, recording `events` lines as done for `importId`.
-    public func flushImport(_ importId: String, events: Int) throws {
-        _ = try flush { _ in ([.importing(importId)], nil, (importId, events)) }
+    /// Writes what a backfill import has collected, recording `events` lines as done for
+    /// `importId`; rows past their retention at `nowMs` are not written.
+    public func flushImport(_ importId: String, events: Int, nowMs: Int64) throws {
+        _ = try flush(nowMs: nowMs) { _ in ([.importing(importId)], nil, (importId, events)) }
     }
 
-    func flush(_ choose: (inout State) -> (keys: [PendingKey], watermark: Int64?, progress: (String, Int)?)) throws -> Int {
+    func flush(nowMs: Int64, _ choose: (inout State) -> (keys: [PendingKey], watermark: Int64?, progress: (String, Int)?)) throws -> Int {
         flushLock.lock()
         defer { flushLock.unlock() }
         var batch = RollupBatch()
@@ -217,7 +218,7 @@ public final class History: Sendable {
                 return false
             }
             s.inFlight = p
-            batch = makeBatch(p, state: &s)
+            batch = makeBatch(p, nowMs: nowMs, state: &s)
             if let w = watermark, w > s.watermarkMs { batch.watermarkMs = w }
             if let (id, n) = progress { batch.importProgress = (id, n) }
             return p.events
@@ -247,15 +248,13 @@ public final class History: Sendable {
 
     /// The store rows for one flush: minute rows (all traffic) and hour rows added; day rows
     /// and user sets replaced by settled + pending.
-    func makeBatch(_ p: Pending, state s: inout State) -> RollupBatch {
+    func makeBatch(_ p: Pending, nowMs: Int64, state s: inout State) -> RollupBatch {
         var batch = RollupBatch()
         var hours: [MinuteKey: Rollup] = [:]
         var days: [SeriesDay: Rollup] = [:]
-        let nowSecond = s.watermarkMs / 1000
-        let latest = p.minutes.keys.map(\.minute).max() ?? 0
-        let reference = max(nowSecond, latest * 60)
-        let minuteCutoff = reference - Int64(configuration.minuteRetentionDays) * 86_400
-        let hourCutoff = reference - Int64(configuration.hourRetentionDays) * 86_400
+        let now = History.floorDiv(nowMs, 1000)
+        let minuteCutoff = now - Int64(configuration.minuteRetentionDays) * 86_400
+        let hourCutoff = now - Int64(configuration.hourRetentionDays) * 86_400
         for (k, r) in p.minutes {
             let second = k.minute * 60
             if k.series == SeriesCatalog.all && second >= minuteCutoff {

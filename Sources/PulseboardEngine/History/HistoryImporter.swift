@@ -69,12 +69,12 @@ public struct HistoryImporter: Sendable {
             p.rejected += batch.rejections.count
             sinceFlush += batch.events.count
             if sinceFlush >= flushEveryEvents {
-                try history.flushImport(importId, events: p.lines)
+                try history.flushImport(importId, events: p.lines, nowMs: nowMs)
                 sinceFlush = 0
             }
             progress(p)
         }
-        try history.flushImport(importId, events: p.lines)
+        try history.flushImport(importId, events: p.lines, nowMs: nowMs)
         return p
     }
 }

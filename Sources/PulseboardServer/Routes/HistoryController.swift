@@ -12,6 +12,8 @@ import PulseboardEngine
 struct HistoryController<Context: RequestContext>: Sendable {
     let history: History
     let ingestor: Ingestor
+    /// Frames' values (with the configured benchmarks) come from the hub.
+    let hub: Hub
     let authorizer: Authorizer
     let dimensions: DimensionSet
     /// Held for the server's lifetime: no `pulseboard replay` on the same data directory.
@@ -87,8 +89,7 @@ struct HistoryController<Context: RequestContext>: Sendable {
             }
             q.filter = filter
         }
-        let source = LiveFrameSource(ingestor: ingestor, benchmarks: [:], nowMs: ingestor.nowMillis())
-        var value = FrameBuilder().kpi(q, unit: kpi.unit, source: source)
+        var value = FrameBuilder().kpi(q, unit: kpi.unit, source: hub.frameSource())
         if case .object(var members) = value {
             members.insert(("kpi", .string(kpi.rawValue)), at: 0)
             members.insert(("window", .string("\(days)d")), at: 1)
