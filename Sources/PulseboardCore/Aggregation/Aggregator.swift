@@ -74,28 +74,9 @@ public struct Aggregator: Sendable {
         let inLiveWindow = DistinctCounter.floorDiv(t, 60) > DistinctCounter.floorDiv(second, 60) - Int64(Series.coarseCapacity)
         let placement: Placement = !inLiveWindow ? .historyOnly : (isLate ? .lateInWindow : .live)
 
-        var delta = BucketState()
-        var sketchKey: Int32? = nil
-        delta.byType[Int(e.type.rawValue)] = 1
-        switch e.type {
-        case .chatInteraction:
-            if !e.responseTimeMs.isNaN {
-                delta.responseCount = 1
-                delta.responseSumMicros = Int64((e.responseTimeMs * 1000).rounded())
-                delta.responseMax = e.responseTimeMs
-                sketchKey = QuantileSketch.key(for: e.responseTimeMs)
-            }
-            if e.tokens > 0 {
-                delta.tokens = e.tokens
-                delta.spendNanoUSD = BucketState.nanoUSD(tokens: e.tokens, pricePerThousand: configuration.pricing.price(modelHash: e.model.hash))
-            }
-        case .performanceMetric:
-            if e.success == 0 { delta.failedPerformance = 1 }
-        case .featureUsage:
-            if e.success == 0 { delta.failedFeatures = 1 }
-        default:
-            break
-        }
+        let contribution = RollupDelta(e, pricePerThousand: configuration.pricing.price(modelHash: e.model.hash))
+        let delta = BucketState(contribution)
+        let sketchKey = contribution.sketchKey
         let user = e.user.hash
         let session = e.session.hash
         let thread = e.thread.hash

@@ -21,6 +21,21 @@ public struct BucketState: Sendable, Equatable {
 
     public init() {}
 
+    /// One event's contribution (the same mapping history uses, so live and stored agree).
+    @inline(__always)
+    public init(_ d: RollupDelta) {
+        byType[Int(d.type.rawValue)] = 1
+        if d.sketchKey != nil {
+            responseCount = 1
+            responseSumMicros = d.responseMicros
+            responseMax = d.responseMs
+        }
+        tokens = d.tokens
+        spendNanoUSD = d.spendNanoUSD
+        if d.outcome == .failedPerformance { failedPerformance = 1 }
+        if d.outcome == .failedFeature { failedFeatures = 1 }
+    }
+
     /// All events.
     @inline(__always) public var events: UInt32 { byType.wrappedSum() }
 

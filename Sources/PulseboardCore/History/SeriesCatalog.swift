@@ -15,7 +15,8 @@ public struct SeriesCatalog: Sendable {
     public static let all: Int32 = 0
     public let cap: Int
     public private(set) var entries: [Entry] = [Entry(dimension: "", value: "")]
-    var ids: [UInt64: Int32] = [:]
+    /// Mixed (dimension, value) hash → id (open addressing: this runs per dimension per event).
+    var ids = IdTable()
     var perDimension: [String: Int] = [:]
 
     public init(cap: Int) { self.cap = cap }
@@ -26,16 +27,16 @@ public struct SeriesCatalog: Sendable {
     static func key(_ dimension: String, _ value: String) -> UInt64 { key(StableHash.hash(dimension), StableHash.hash(value)) }
 
     /// The id of an existing series.
-    public func id(dimension: String, value: String) -> Int32? { ids[SeriesCatalog.key(dimension, value)] }
+    public func id(dimension: String, value: String) -> Int32? { ids.value(for: SeriesCatalog.key(dimension, value)).map { Int32($0) } }
 
     /// The id of `dimension = value` (hash `valueHash`), created when new; `value` is only
     /// called for a new series.
     public mutating func id(dimension: String, dimensionHash: UInt64, valueHash: UInt64, value: () -> String) -> (id: Int32, created: Bool) {
         let k = SeriesCatalog.key(dimensionHash, valueHash)
-        if let id = ids[k] { return (id, false) }
+        if let id = ids.value(for: k) { return (Int32(id), false) }
         if perDimension[dimension, default: 0] >= cap {
             let ok = SeriesCatalog.key(dimension, DimensionGroups.otherName)
-            if let id = ids[ok] { return (id, false) }
+            if let id = ids.value(for: ok) { return (Int32(id), false) }
             return (insert(Entry(dimension: dimension, value: DimensionGroups.otherName), key: ok), true)
         }
         perDimension[dimension, default: 0] += 1
@@ -46,14 +47,15 @@ public struct SeriesCatalog: Sendable {
     public mutating func restore(id: Int32, _ entry: Entry) {
         while entries.count <= Int(id) { entries.append(Entry(dimension: "", value: "")) }
         entries[Int(id)] = entry
-        ids[SeriesCatalog.key(entry.dimension, entry.value)] = id
+        let (slot, _) = ids.slot(for: SeriesCatalog.key(entry.dimension, entry.value), initial: Int64(id))
+        ids[slot: slot] = Int64(id)
         if entry.value != DimensionGroups.otherName { perDimension[entry.dimension, default: 0] += 1 }
     }
 
     mutating func insert(_ e: Entry, key: UInt64) -> Int32 {
         let id = Int32(entries.count)
         entries.append(e)
-        ids[key] = id
+        _ = ids.slot(for: key, initial: Int64(id))
         return id
     }
 

@@ -1,7 +1,8 @@
 /// Interns user ids (by stable hash) to dense integers, the bit positions of `UserBitset`.
 /// A forgotten user loses its entry; its index is never reused.
 public struct UserDirectory: Sendable {
-    var indices: [UInt64: UInt32] = [:]
+    /// User hash → index (open addressing: this runs once per event).
+    var indices = IdTable()
     public private(set) var nextIndex: UInt32 = 0
 
     public init() {}
@@ -12,18 +13,17 @@ public struct UserDirectory: Sendable {
     /// The index of `hash`, interning it when new.
     @inline(__always)
     public mutating func intern(_ hash: UInt64) -> (index: UInt32, created: Bool) {
-        if let i = indices[hash] { return (i, false) }
-        let i = nextIndex
-        nextIndex += 1
-        indices[hash] = i
-        return (i, true)
+        let (slot, inserted) = indices.slot(for: hash, initial: Int64(nextIndex))
+        if inserted { nextIndex += 1 }
+        return (UInt32(indices[slot: slot]), inserted)
     }
 
-    public func index(of hash: UInt64) -> UInt32? { indices[hash] }
+    public func index(of hash: UInt64) -> UInt32? { indices.value(for: hash).map { UInt32($0) } }
 
     /// Restores a stored mapping.
     public mutating func restore(hash: UInt64, index: UInt32) {
-        indices[hash] = index
+        let (slot, _) = indices.slot(for: hash, initial: Int64(index))
+        indices[slot: slot] = Int64(index)
         if index >= nextIndex { nextIndex = index + 1 }
     }
 
@@ -34,8 +34,10 @@ public struct UserDirectory: Sendable {
 
     /// Forgets a user; returns its index if it was known.
     public mutating func forget(_ hash: UInt64) -> UInt32? {
-        indices.removeValue(forKey: hash)
+        guard let index = index(of: hash) else { return nil }
+        _ = indices.remove(hash)
+        return index
     }
 
-    public var memoryBytes: Int { indices.capacity * 16 }
+    public var memoryBytes: Int { indices.memoryBytes }
 }

@@ -62,8 +62,8 @@ extension History {
         let known: Bool = state.withLockedValue { s in
             guard let index = s.users.forget(hash) else { return false }
             changed = History.remove(index, from: &s.dayUsers)
-            for key in Array(s.pending.keys) { _ = History.remove(index, from: &s.pending[key]!.dayUsers) }
-            _ = History.remove(index, from: &s.inFlight.dayUsers)
+            for key in Array(s.pending.keys) { s.pending[key]!.dayUsers.updateEach { _, users in users.remove(index) } }
+            s.inFlight.dayUsers.updateEach { _, users in users.remove(index) }
             s.newUsers.removeAll { $0.hash == hash }
             return true
         }

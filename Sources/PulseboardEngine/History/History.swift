@@ -10,23 +10,23 @@ import PulseboardCore
 /// transaction; start-up replays only journal records that arrived after the watermark.
 /// Queries see the store's state plus everything not yet flushed, so values never lag.
 public final class History: Sendable {
-    struct MinuteKey: Hashable {
+    struct MinuteKey: Hashable, PackedKey {
         var series: Int32
         var minute: Int64
-        func hash(into h: inout Hasher) { h.combine(UInt64(bitPattern: minute) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: series))) }
+        var packed: UInt64 { UInt64(UInt32(bitPattern: series) &+ 1) << 32 | UInt64(UInt32(truncatingIfNeeded: minute)) }
     }
 
-    struct SeriesDay: Hashable {
+    struct SeriesDay: Hashable, PackedKey {
         var series: Int32
         var day: Int64
-        func hash(into h: inout Hasher) { h.combine(UInt64(bitPattern: day) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(UInt32(bitPattern: series))) }
+        var packed: UInt64 { UInt64(UInt32(bitPattern: series) &+ 1) << 32 | UInt64(UInt32(truncatingIfNeeded: day)) }
     }
 
     /// Rollups not yet in the store.
     struct Pending {
-        var minutes: [MinuteKey: Rollup] = [:]
-        var dayUsers: [Int64: UserBitset] = [:]
-        var seriesDayUsers: [SeriesDay: HyperLogLog] = [:]
+        var minutes = KeyedValues<MinuteKey, Rollup>()
+        var dayUsers = KeyedValues<Int64, UserBitset>()
+        var seriesDayUsers = KeyedValues<SeriesDay, HyperLogLog>()
         var events = 0
 
         var isEmpty: Bool { events == 0 }
