@@ -24,13 +24,7 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         var overrides: [String: String] = [:]
         if let dataDir { overrides["paths.data_dir"] = dataDir }
-        let configuration: PulseboardConfiguration
-        do {
-            configuration = try ConfigurationLoader().load(file: config, fileRequired: config != "config/pulseboard.json", overrides: overrides)
-        } catch {
-            FileHandle.standardError.write(Data("pulseboard: bad configuration: \(error.description)\n".utf8))
-            throw ExitCode(78)
-        }
+        let configuration = try PulseboardConfiguration.loadForCommand(file: config, overrides: overrides)
         var logger = Logger(label: "pulseboard")
         logger.logLevel = .warning
         let lock: DataDirectoryLock

@@ -38,13 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let dataDir { overrides["paths.data_dir"] = dataDir }
         if let dashboards { overrides["paths.dashboards"] = dashboards }
         if let publicDir { overrides["paths.public"] = publicDir }
-        let configuration: PulseboardConfiguration
-        do {
-            configuration = try ConfigurationLoader().load(file: config, fileRequired: config != "config/pulseboard.json", overrides: overrides)
-        } catch {
-            FileHandle.standardError.write(Data("pulseboard: bad configuration: \(error.description)\n".utf8))
-            throw ExitCode(78)
-        }
+        let configuration = try PulseboardConfiguration.loadForCommand(file: config, overrides: overrides)
         var logger = Logger(label: "pulseboard")
         logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
         let app = try buildApplication(configuration: configuration, options: ServeOptions(demo: demo), logger: logger)

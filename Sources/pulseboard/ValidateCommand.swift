@@ -17,13 +17,7 @@ struct ValidateCommand: ParsableCommand {
     var config: String = "config/pulseboard.json"
 
     func run() throws {
-        let configuration: PulseboardConfiguration
-        do {
-            configuration = try ConfigurationLoader().load(file: config, fileRequired: config != "config/pulseboard.json")
-        } catch {
-            FileHandle.standardError.write(Data("pulseboard: bad configuration: \(error.description)\n".utf8))
-            throw ExitCode(78)
-        }
+        let configuration = try PulseboardConfiguration.loadForCommand(file: config)
         let parser = DashboardSpecParser(dimensions: configuration.aggregation.dimensions)
         var files: [String] = []
         for p in paths.isEmpty ? [configuration.paths.dashboards] : paths {

@@ -104,23 +104,23 @@ public struct SyntheticHistory: Sendable {
         else if roll < 0.95 { type = .feedbackSubmission }
         else { type = .surveyResponse }
         let org = user % configuration.orgs
-        append(&out, #"{"event_type":""#)
-        append(&out, type.name)
-        append(&out, #"","timestamp":""#)
-        append(&out, Timestamp.format(millis: ms))
-        append(&out, #"","event_id":"h-"#)
-        append(&out, String(configuration.seed, radix: 16))
-        append(&out, "-")
-        append(&out, String(counter, radix: 36))
-        append(&out, #"","user_id":"u-"#)
-        append(&out, String(user))
-        append(&out, #"","session_id":""#)
-        append(&out, session)
-        append(&out, #"","context":{"org_id":"org-"#)
-        append(&out, String(org))
-        append(&out, #"","segment":""#)
-        append(&out, SyntheticTraffic.segments[org % 3])
-        append(&out, #""},"properties":{"#)
+        out.appendUTF8(#"{"event_type":""#)
+        out.appendUTF8(type.name)
+        out.appendUTF8(#"","timestamp":""#)
+        out.appendUTF8(Timestamp.format(millis: ms))
+        out.appendUTF8(#"","event_id":"h-"#)
+        out.appendUTF8(String(configuration.seed, radix: 16))
+        out.appendUTF8("-")
+        out.appendUTF8(String(counter, radix: 36))
+        out.appendUTF8(#"","user_id":"u-"#)
+        out.appendUTF8(String(user))
+        out.appendUTF8(#"","session_id":""#)
+        out.appendUTF8(session)
+        out.appendUTF8(#"","context":{"org_id":"org-"#)
+        out.appendUTF8(String(org))
+        out.appendUTF8(#"","segment":""#)
+        out.appendUTF8(SyntheticTraffic.segments[org % 3])
+        out.appendUTF8(#""},"properties":{"#)
         let thread = "t-\(user)-\(day)-\(rng.next() % 3)"
         switch type {
         case .chatInteraction:
@@ -130,63 +130,49 @@ public struct SyntheticHistory: Sendable {
             let model = models[Int(rng.next() % 4)]
             let median = model.hasSuffix("mini") ? 600.0 : model == "claude-sonnet" ? 850.0 : 1000.0
             let rt = median * exp(0.5 * rng.normal()) * (outage ? 4 : 1)
-            field(&out, "thread_id", thread, first: true)
-            field(&out, "message_id", "m-\(counter)")
-            field(&out, "message_type", "ai_response")
-            raw(&out, "prompt_length", String(20 + Int(rng.next() % 400)))
-            raw(&out, "is_follow_up", rng.unit() < 0.4 ? "true" : "false")
-            field(&out, "model_used", model)
-            raw(&out, "response_time_ms", String(Int(rt)))
-            raw(&out, "tokens_consumed", String(150 + Int(rng.next() % 1800)))
+            out.appendJSONField("thread_id", thread, first: true)
+            out.appendJSONField("message_id", "m-\(counter)")
+            out.appendJSONField("message_type", "ai_response")
+            out.appendJSONRaw("prompt_length", String(20 + Int(rng.next() % 400)))
+            out.appendJSONRaw("is_follow_up", rng.unit() < 0.4 ? "true" : "false")
+            out.appendJSONField("model_used", model)
+            out.appendJSONRaw("response_time_ms", String(Int(rt)))
+            out.appendJSONRaw("tokens_consumed", String(150 + Int(rng.next() % 1800)))
         case .threadLifecycle:
             let a = rng.unit()
             // Completion improves slowly over the span; the outage day abandons more.
             let complete = 0.62 + 0.1 * Double(day) / Double(days) - (outage ? 0.3 : 0)
             let action = a < 0.3 ? "created" : a < 0.5 ? "continued" : a < 0.5 + 0.5 * complete ? "completed" : "abandoned"
-            field(&out, "thread_id", thread, first: true)
-            field(&out, "action", action)
+            out.appendJSONField("thread_id", thread, first: true)
+            out.appendJSONField("action", action)
         case .featureUsage:
-            field(&out, "feature_name", SyntheticTraffic.features[Int(rng.next() % UInt64(SyntheticTraffic.features.count))], first: true)
-            field(&out, "action", "click")
-            raw(&out, "success", rng.unit() < (outage ? 0.7 : 0.95) ? "true" : "false")
+            out.appendJSONField("feature_name", SyntheticTraffic.features[Int(rng.next() % UInt64(SyntheticTraffic.features.count))], first: true)
+            out.appendJSONField("action", "click")
+            out.appendJSONRaw("success", rng.unit() < (outage ? 0.7 : 0.95) ? "true" : "false")
         case .performanceMetric:
-            field(&out, "metric_type", "api_call", first: true)
-            raw(&out, "duration_ms", String(Int(exp(6 + 0.5 * rng.normal()))))
-            raw(&out, "success", rng.unit() < (outage ? 0.6 : 0.985) ? "true" : "false")
+            out.appendJSONField("metric_type", "api_call", first: true)
+            out.appendJSONRaw("duration_ms", String(Int(exp(6 + 0.5 * rng.normal()))))
+            out.appendJSONRaw("success", rng.unit() < (outage ? 0.6 : 0.985) ? "true" : "false")
         case .errorTracking:
-            field(&out, "error_type", outage ? "TimeoutError" : "NetworkError", first: true)
-            field(&out, "error_message", "upstream request failed")
-            field(&out, "user_impact", outage ? "critical" : "low")
+            out.appendJSONField("error_type", outage ? "TimeoutError" : "NetworkError", first: true)
+            out.appendJSONField("error_message", "upstream request failed")
+            out.appendJSONField("user_impact", outage ? "critical" : "low")
         case .feedbackSubmission:
             let nps = rng.unit() < 0.6
-            field(&out, "feedback_type", nps ? "nps" : "csat", first: true)
+            out.appendJSONField("feedback_type", nps ? "nps" : "csat", first: true)
             let s = rng.unit()
             // Satisfaction dips after the churn wave and recovers after the model switch.
             let dip = day >= story.churnWaveDay && day < story.modelSwitchDay ? 0.15 : 0
             let score = nps ? (s < 0.15 + dip ? Int(rng.next() % 7) : s < 0.42 + dip ? 7 + Int(rng.next() % 2) : 9 + Int(rng.next() % 2))
                 : (s < 0.1 + dip ? 1 + Int(rng.next() % 3) : 4 + Int(rng.next() % 2))
-            raw(&out, "score", String(score))
+            out.appendJSONRaw("score", String(score))
         case .surveyResponse:
-            field(&out, "survey_id", "q4-pulse", first: true)
-            field(&out, "question_id", "q\(1 + rng.next() % 5)")
-            field(&out, "question_type", "spending")
+            out.appendJSONField("survey_id", "q4-pulse", first: true)
+            out.appendJSONField("question_id", "q\(1 + rng.next() % 5)")
+            out.appendJSONField("question_type", "spending")
         case .custom:
             break
         }
-        append(&out, "}}\n")
-    }
-
-    @inline(__always) func append(_ out: inout [UInt8], _ s: String) {
-        var s = s
-        s.withUTF8 { out.append(contentsOf: $0) }
-    }
-
-    func field(_ out: inout [UInt8], _ key: String, _ value: String, first: Bool = false) {
-        if !first { out.append(UInt8(ascii: ",")) }
-        append(&out, "\"" + key + "\":\"" + value + "\"")
-    }
-
-    func raw(_ out: inout [UInt8], _ key: String, _ value: String) {
-        append(&out, ",\"" + key + "\":" + value)
+        out.appendUTF8("}}\n")
     }
 }

@@ -134,12 +134,12 @@ public struct SyntheticTraffic: Sendable {
         case .chatInteraction:
             let isResponse = rng.unit() < 0.5
             let model = configuration.models[(user / 7 + Int(rng.next() % 3)) % configuration.models.count]
-            appendField(&out, "thread_id", "t-\(thread)", first: true)
-            appendField(&out, "message_id", "m-\(counter)")
-            appendField(&out, "message_type", isResponse ? "ai_response" : "user_prompt")
+            out.appendJSONField("thread_id", "t-\(thread)", first: true)
+            out.appendJSONField("message_id", "m-\(counter)")
+            out.appendJSONField("message_type", isResponse ? "ai_response" : "user_prompt")
             appendNumberField(&out, "prompt_length", Double(20 + Int(rng.next() % 400)))
-            appendRaw(&out, "is_follow_up", rng.unit() < 0.4 ? "true" : "false")
-            appendField(&out, "model_used", model)
+            out.appendJSONRaw("is_follow_up", rng.unit() < 0.4 ? "true" : "false")
+            out.appendJSONField("model_used", model)
             if isResponse {
                 // Lognormal: median ~900 ms, heavier for the big models, slower in bursts.
                 let median = model.hasSuffix("mini") ? 600.0 : 1000.0
@@ -151,33 +151,33 @@ public struct SyntheticTraffic: Sendable {
         case .threadLifecycle:
             let a = rng.unit()
             let action = a < 0.4 ? 0 : a < 0.7 ? 1 : a < 0.9 ? 2 : 3
-            appendField(&out, "thread_id", "t-\(thread)", first: true)
-            appendField(&out, "action", SyntheticTraffic.threadActions[action])
+            out.appendJSONField("thread_id", "t-\(thread)", first: true)
+            out.appendJSONField("action", SyntheticTraffic.threadActions[action])
             appendNumberField(&out, "message_count", Double(1 + Int(rng.next() % 20)))
         case .featureUsage:
-            appendField(&out, "feature_name", SyntheticTraffic.features[Int(rng.next() % UInt64(SyntheticTraffic.features.count))], first: true)
-            appendField(&out, "action", "click")
-            appendRaw(&out, "success", rng.unit() < (burst ? 0.8 : 0.96) ? "true" : "false")
+            out.appendJSONField("feature_name", SyntheticTraffic.features[Int(rng.next() % UInt64(SyntheticTraffic.features.count))], first: true)
+            out.appendJSONField("action", "click")
+            out.appendJSONRaw("success", rng.unit() < (burst ? 0.8 : 0.96) ? "true" : "false")
             appendNumberField(&out, "duration_ms", (exp(5 + 0.7 * rng.normal()) * 10).rounded() / 10)
         case .performanceMetric:
-            appendField(&out, "metric_type", SyntheticTraffic.metricTypes[Int(rng.next() % 4)], first: true)
+            out.appendJSONField("metric_type", SyntheticTraffic.metricTypes[Int(rng.next() % 4)], first: true)
             appendNumberField(&out, "duration_ms", (exp(6 + 0.5 * rng.normal()) * 10).rounded() / 10)
-            appendRaw(&out, "success", rng.unit() < (burst ? 0.85 : 0.985) ? "true" : "false")
+            out.appendJSONRaw("success", rng.unit() < (burst ? 0.85 : 0.985) ? "true" : "false")
         case .errorTracking:
-            appendField(&out, "error_type", SyntheticTraffic.errorTypes[Int(rng.next() % 5)], first: true)
-            appendField(&out, "error_message", "upstream request failed")
-            appendField(&out, "user_impact", SyntheticTraffic.impacts[Int(rng.next() % 4)])
+            out.appendJSONField("error_type", SyntheticTraffic.errorTypes[Int(rng.next() % 5)], first: true)
+            out.appendJSONField("error_message", "upstream request failed")
+            out.appendJSONField("user_impact", SyntheticTraffic.impacts[Int(rng.next() % 4)])
         case .feedbackSubmission:
             let nps = rng.unit() < 0.6
-            appendField(&out, "feedback_type", nps ? "nps" : "csat", first: true)
+            out.appendJSONField("feedback_type", nps ? "nps" : "csat", first: true)
             let s = rng.unit()
             let score = nps ? (s < 0.15 ? Int(rng.next() % 7) : s < 0.4 ? 7 + Int(rng.next() % 2) : 9 + Int(rng.next() % 2))
                 : (s < 0.1 ? 1 + Int(rng.next() % 2) : 3 + Int(rng.next() % 3))
             appendNumberField(&out, "score", Double(score))
         case .surveyResponse:
-            appendField(&out, "survey_id", "q4-pulse", first: true)
-            appendField(&out, "question_id", "q\(1 + rng.next() % 5)")
-            appendField(&out, "question_type", SyntheticTraffic.questionTypes[Int(rng.next() % 4)])
+            out.appendJSONField("survey_id", "q4-pulse", first: true)
+            out.appendJSONField("question_id", "q\(1 + rng.next() % 5)")
+            out.appendJSONField("question_type", SyntheticTraffic.questionTypes[Int(rng.next() % 4)])
             appendNumberField(&out, "response_scale", Double(1 + Int(rng.next() % 10)))
         case .custom:
             break
@@ -185,24 +185,8 @@ public struct SyntheticTraffic: Sendable {
         out.append(contentsOf: Array("}}".utf8))
     }
 
-    func appendField(_ out: inout [UInt8], _ key: String, _ value: String, first: Bool = false) {
-        if !first { out.append(UInt8(ascii: ",")) }
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: Array(key.utf8))
-        out.append(contentsOf: Array("\":\"".utf8))
-        out.append(contentsOf: Array(value.utf8))
-        out.append(UInt8(ascii: "\""))
-    }
-
-    func appendRaw(_ out: inout [UInt8], _ key: String, _ raw: String) {
-        out.append(contentsOf: Array(",\"".utf8))
-        out.append(contentsOf: Array(key.utf8))
-        out.append(contentsOf: Array("\":".utf8))
-        out.append(contentsOf: Array(raw.utf8))
-    }
-
     func appendNumberField(_ out: inout [UInt8], _ key: String, _ v: Double) {
-        appendRaw(&out, key, v == v.rounded() ? String(Int(v)) : String(v))
+        out.appendJSONRaw(key, v == v.rounded() ? String(Int(v)) : String(v))
     }
 
     func appendInt(_ out: inout [UInt8], _ v: Int) {
