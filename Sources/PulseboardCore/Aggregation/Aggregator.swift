@@ -88,21 +88,10 @@ public struct Aggregator: Sendable {
         guard inLiveWindow else { return placement }
         root.add(delta, sketchKey: sketchKey, second: t, user: user, session: session, thread: thread)
 
-        var i = Int(e.dimStart)
-        let end = i + Int(e.dimCount)
-        while i < end {
-            let dv = batch.dims[i]
+        batch.forEachDimension(of: e) { dv in
             let g = groups[Int(dv.dimension)].seriesIndex(for: dv.value, bytes: bytes, second: second)
             groups[Int(dv.dimension)].series[g].add(delta, sketchKey: sketchKey, second: t, user: user, session: session, thread: thread)
             if isLate { groups[Int(dv.dimension)].series[g].addLate(arrivedAt: arrival) }
-            i += 1
-        }
-        if batch.contextDimMask & ~e.dimMask != 0 {
-            for dv in batch.contextDims where e.dimMask & (1 << UInt32(dv.dimension)) == 0 {
-                let g = groups[Int(dv.dimension)].seriesIndex(for: dv.value, bytes: bytes, second: second)
-                groups[Int(dv.dimension)].series[g].add(delta, sketchKey: sketchKey, second: t, user: user, session: session, thread: thread)
-                if isLate { groups[Int(dv.dimension)].series[g].addLate(arrivedAt: arrival) }
-            }
         }
         return placement
     }

@@ -68,6 +68,21 @@ public struct DecodedBatch: Sendable {
 
     public init() {}
 
+    /// Calls `body` with every dimension value that applies to `e`: its own, then the batch
+    /// context's for the dimensions it lacks.
+    @inline(__always)
+    public func forEachDimension(of e: DecodedEvent, _ body: (DimValue) -> Void) {
+        var i = Int(e.dimStart)
+        let end = i + Int(e.dimCount)
+        while i < end {
+            body(dims[i])
+            i += 1
+        }
+        if contextDimMask & ~e.dimMask != 0 {
+            for dv in contextDims where e.dimMask & (1 << UInt32(dv.dimension)) == 0 { body(dv) }
+        }
+    }
+
     /// Resets for reuse, keeping capacity.
     public mutating func removeAll() {
         events.removeAll(keepingCapacity: true)

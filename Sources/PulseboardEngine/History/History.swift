@@ -148,16 +148,9 @@ public final class History: Sendable {
             if created { s.newUsers.append((user, index)) }
             if active { p.dayUsers[day, default: UserBitset()].insert(index) }
         }
-        var i = Int(e.dimStart)
-        let end = i + Int(e.dimCount)
-        while i < end {
-            add(batch.dims[i], delta: delta, minute: minute, day: day, user: active ? user : 0, bytes: bytes, into: &p, state: &s)
-            i += 1
-        }
-        if batch.contextDimMask & ~e.dimMask != 0 {
-            for dv in batch.contextDims where e.dimMask & (1 << UInt32(dv.dimension)) == 0 {
-                add(dv, delta: delta, minute: minute, day: day, user: active ? user : 0, bytes: bytes, into: &p, state: &s)
-            }
+        let seriesUser = active ? user : 0
+        batch.forEachDimension(of: e) { dv in
+            add(dv, delta: delta, minute: minute, day: day, user: seriesUser, bytes: bytes, into: &p, state: &s)
         }
     }
 
