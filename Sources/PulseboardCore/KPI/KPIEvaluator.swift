@@ -12,7 +12,12 @@ public struct KPIEvaluator: Sendable {
 
     /// The KPI over days `[first, last]`.
     public func value(_ kpi: KPI, first: Int64, last: Int64) -> KPIValue {
-        var input = KPIInput(rollup: history.rollup(first, last), knownUsers: history.knownUsers)
+        value(kpi, first: first, last: last, rollup: history.rollup(first, last))
+    }
+
+    /// The KPI over days `[first, last]`, whose merged rollup is `rollup`.
+    func value(_ kpi: KPI, first: Int64, last: Int64, rollup: Rollup) -> KPIValue {
+        var input = KPIInput(rollup: rollup, knownUsers: history.knownUsers)
         switch kpi {
         case .dau, .wau, .mau:
             let span: Int64 = kpi == .dau ? 1 : kpi == .wau ? 7 : 30
@@ -43,16 +48,18 @@ public struct KPIEvaluator: Sendable {
     }
 
     /// The KPI for the same window in another period (nil value when that period has no data).
-    public func comparison(_ kpi: KPI, period: ComparisonPeriod, first: Int64, last: Int64) -> (other: KPIValue, comparison: Comparison?) {
-        let current = value(kpi, first: first, last: last)
-        let other: KPIValue
+    /// `current` is the window's own value when the caller has it already.
+    public func comparison(
+        _ kpi: KPI, period: ComparisonPeriod, first: Int64, last: Int64, current known: KPIValue? = nil
+    ) -> (other: KPIValue, comparison: Comparison?) {
+        let current = known ?? value(kpi, first: first, last: last)
+        var other = KPIValue(value: nil, n: 0)
         if period == .benchmark {
             other = KPIValue(value: benchmarks[kpi], n: 0)
-        } else if let (f, l) = period.shift(first: first, last: last), l >= history.firstDay, history.rollup(f, l).events > 0 {
+        } else if let (f, l) = period.shift(first: first, last: last), l >= history.firstDay {
             // A period with no events at all predates the data: no value rather than a zero.
-            other = value(kpi, first: f, last: l)
-        } else {
-            other = KPIValue(value: nil, n: 0)
+            let rollup = history.rollup(f, l)
+            if rollup.events > 0 { other = value(kpi, first: f, last: l, rollup: rollup) }
         }
         guard let v = current.value, let o = other.value else { return (other, nil) }
         return (other, Comparison(value: v, other: o, higherIsBetter: kpi.higherIsBetter))

@@ -43,7 +43,7 @@ public final class LiveFrameSource: FrameSource {
         let evaluator = KPIEvaluator(history: data, benchmarks: benchmarks)
         var result = KPIResult(value: evaluator.value(q.kpi, first: first, last: today))
         for p in q.compare {
-            let (other, comparison) = evaluator.comparison(q.kpi, period: p, first: first, last: today)
+            let (other, comparison) = evaluator.comparison(q.kpi, period: p, first: first, last: today, current: result.value)
             result.compared.append(.init(period: p, other: other, comparison: comparison))
         }
         if let t = q.trendDays {
