@@ -30,6 +30,10 @@ public func buildApplication(
     let lock = try DataDirectoryLock(directory: configuration.paths.dataDir)
     let history = try HistoryOpener.open(configuration, logger: logger)
     let benchmarks = try BenchmarksLoader.load(path: configuration.benchmarksFile)
+    let alertRules = try AlertRulesLoader.load(
+        path: configuration.alerts.rulesFile, dimensions: configuration.aggregation.dimensions,
+        maxKPIDays: configuration.history.dayRetentionDays)
+    let alerts = try AlertLog(path: configuration.paths.dataDir + "/alerts.ndjson", limit: configuration.alerts.historyLimit)
     let journal = try Journal(
         directory: configuration.paths.dataDir + "/journal", configuration: configuration.journal, telemetry: telemetry, logger: logger)
     let ingestor = Ingestor(
@@ -48,7 +52,8 @@ public func buildApplication(
         durable: configuration.journal.writePolicy == .durable
     ).addRoutes(to: router)
     MetricsController(ingestor: ingestor, authorizer: authorizer, dimensions: configuration.aggregation.dimensions).addRoutes(to: router)
-    let hub = Hub(configuration: configuration.push, ingestor: ingestor, telemetry: telemetry, benchmarks: benchmarks)
+    let hub = Hub(configuration: configuration.push, ingestor: ingestor, telemetry: telemetry, benchmarks: benchmarks, alerts: alerts)
+    AlertsController(log: alerts, configuration: alertRules, authorizer: authorizer).addRoutes(to: router)
     HistoryController(history: history, ingestor: ingestor, hub: hub, authorizer: authorizer, dimensions: configuration.aggregation.dimensions, lock: lock)
         .addRoutes(to: router)
     OperationsController(ingestor: ingestor, hub: hub).addRoutes(to: router)
@@ -66,6 +71,8 @@ public func buildApplication(
     ]
     services.append(HistoryFlushService(history: history, ingestor: ingestor, logger: logger))
     services.append(HubService(hub: hub))
+    services.append(AlertService(
+        configuration: alertRules, log: alerts, hub: hub, ingestor: ingestor, intervalMs: configuration.alerts.evaluateIntervalMs, logger: logger))
     services.append(DashboardReloadService(store: dashboards, hub: hub, logger: logger))
     if options.demo {
         services.append(DemoTrafficService(

@@ -15,6 +15,8 @@ public struct FrameBuilder: Sendable {
         for w in spec.widgets {
             if let k = w.kpi {
                 out.append((w.id, kpi(spec.kpiQuery(k, variables: variables), unit: w.unit, thresholds: w.thresholds, source: source)))
+            } else if w.type == .alertList {
+                out.append((w.id, alertList(source.alerts(limit: w.query?.top ?? 10))))
             } else {
                 out.append((w.id, widget(w, spec: spec, variables: variables, query: source.query)))
             }
@@ -67,6 +69,14 @@ public struct FrameBuilder: Sendable {
         return .object(members)
     }
 
+    /// An `alert_list` widget: firing alerts first (most severe), then the latest resolved ones.
+    public func alertList(_ alerts: [Alert]) -> JSONValue {
+        .object([
+            ("items", .array(alerts.map(\.json))),
+            ("firing", .number(Double(alerts.lazy.filter { $0.state == .firing }.count))),
+        ])
+    }
+
     /// A whole frame: `{"dashboard", "seq", "ts", "widgets", "alerts"}`.
     public func frame(dashboard: String, seq: UInt64, timestampMs: Int64, widgets: JSONValue, alerts: JSONValue = .object([])) -> JSONValue {
         .object([
@@ -84,7 +94,7 @@ public struct FrameBuilder: Sendable {
     ) -> JSONValue {
         switch w.type {
         case .text: return .object([("text", .string(w.text ?? ""))])
-        case .alertList: return .object([("items", .array([]))])
+        case .alertList: return alertList([])
         default: break
         }
         guard let q = w.query else { return .object([]) }

@@ -67,4 +67,10 @@ public struct KPIResult: Sendable {
 public protocol FrameSource {
     func query(_ q: MetricQuery) -> Result<QueryResult, QueryError>
     func kpi(_ q: KPIQuery) -> Result<KPIResult, QueryError>
+    /// What an `alert_list` widget shows: firing alerts, then the latest resolved, at most `limit`.
+    func alerts(limit: Int) -> [Alert]
+}
+
+extension FrameSource {
+    public func alerts(limit: Int) -> [Alert] { [] }
 }

@@ -6,14 +6,18 @@ import PulseboardCore
 public final class LiveFrameSource: FrameSource {
     let ingestor: Ingestor
     let benchmarks: [KPI: Double]
+    let alertLog: AlertLog?
     let nowMs: Int64
     var days: [Int32: DailyHistory] = [:]
 
-    public init(ingestor: Ingestor, benchmarks: [KPI: Double], nowMs: Int64) {
+    public init(ingestor: Ingestor, benchmarks: [KPI: Double], alerts: AlertLog? = nil, nowMs: Int64) {
         self.ingestor = ingestor
         self.benchmarks = benchmarks
+        self.alertLog = alerts
         self.nowMs = nowMs
     }
+
+    public func alerts(limit: Int) -> [Alert] { alertLog?.listed(limit: limit) ?? [] }
 
     public func query(_ q: MetricQuery) -> Result<QueryResult, QueryError> {
         Result { () throws(QueryError) in try ingestor.query(q) }

@@ -107,3 +107,10 @@ extension History {
         state.withLockedValue { s in s.days.isEmpty && s.pending.isEmpty && s.inFlight.isEmpty }
     }
 }
+
+extension History {
+    /// Stored rows of `series` at `level` with `from <= start < to` (flushed rows only).
+    public func storedRollups(series: Int32, level: RollupLevel, from: Int64, to: Int64) throws -> [RollupRow] {
+        try store.rollups(series: series, level: level, from: from, to: to)
+    }
+}

@@ -48,6 +48,16 @@ public enum PushWire {
         return chunk(body)
     }
 
+    /// One SSE event without an id (it does not move the client's `Last-Event-ID`).
+    public static func sseEvent(event: String, json: [UInt8]) -> ByteBuffer {
+        var body = ByteBuffer()
+        body.reserveCapacity(json.count + 32)
+        body.writeString("event: \(event)\ndata: ")
+        body.writeBytes(json)
+        body.writeString("\n\n")
+        return chunk(body)
+    }
+
     /// `bytes` as one HTTP/1.1 chunk (`size CRLF bytes CRLF`).
     public static func chunk(_ bytes: ByteBuffer) -> ByteBuffer {
         var out = ByteBuffer()

@@ -23,6 +23,8 @@ public final class Hub: Sendable {
         var seq: UInt64
         var frame: JSONValue
         var widgets: JSONValue
+        /// The firing alerts in `frame`, by rule id.
+        var alerts: JSONValue
         /// The snapshot of `frame`, encoded on first request.
         var snapshotEvent: EncodedFrame?
         var recent: Deque<(seq: UInt64, timeMs: Int64, event: EncodedFrame)> = []
@@ -56,11 +58,16 @@ public final class Hub: Sendable {
 
     /// Industry benchmarks for `compare: ["benchmark"]`.
     let benchmarks: [KPI: Double]
+    /// Alerts for frames (`alerts`) and `alert_list` widgets.
+    public let alerts: AlertLog?
 
-    public init(configuration: PushConfiguration, ingestor: Ingestor, telemetry: Telemetry, benchmarks: [KPI: Double] = [:]) {
+    public init(
+        configuration: PushConfiguration, ingestor: Ingestor, telemetry: Telemetry, benchmarks: [KPI: Double] = [:], alerts: AlertLog? = nil
+    ) {
         self.configuration = configuration
         self.ingestor = ingestor
         self.benchmarks = benchmarks
+        self.alerts = alerts
         self.telemetry = telemetry
         self.state = NIOLockedValueBox(State())
     }
@@ -78,8 +85,13 @@ public final class Hub: Sendable {
     }
 
     /// The values of one frame, read now.
-    public func frameSource() -> LiveFrameSource {
-        LiveFrameSource(ingestor: ingestor, benchmarks: benchmarks, nowMs: ingestor.nowMillis())
+    public func frameSource(nowMs: Int64? = nil) -> LiveFrameSource {
+        LiveFrameSource(ingestor: ingestor, benchmarks: benchmarks, alerts: alerts, nowMs: nowMs ?? ingestor.nowMillis())
+    }
+
+    /// A frame's `alerts`: the firing alerts by rule id.
+    public func alertsObject() -> JSONValue {
+        .object((alerts?.firing ?? []).map { ($0.rule, $0.json) })
     }
 
     /// What a new subscriber writes first.
@@ -102,6 +114,7 @@ public final class Hub: Sendable {
         let now = ingestor.nowMillis()
         let exists = state.withLockedValue { $0.topics[key] != nil }
         let fresh: JSONValue? = exists ? nil : computeWidgets(spec, variables)
+        let alerts = exists ? JSONValue.object([]) : alertsObject()
         let result: Result<Subscribed, SubscribeError> = state.withLockedValue { s in
             if s.topics[key] == nil {
                 guard s.topics.count < configuration.maxTopics else {
@@ -114,8 +127,8 @@ public final class Hub: Sendable {
                 let first = UInt64(max(1, now))
                 s.topics[key] = Topic(
                     key: key, spec: spec, variables: variables, seq: first,
-                    frame: frames.frame(dashboard: spec.id, seq: first, timestampMs: now, widgets: widgets),
-                    widgets: widgets, nextTickMs: now + Int64(spec.refreshMs))
+                    frame: frames.frame(dashboard: spec.id, seq: first, timestampMs: now, widgets: widgets, alerts: alerts),
+                    widgets: widgets, alerts: alerts, nextTickMs: now + Int64(spec.refreshMs))
             }
             var topic = s.topics[key]!
             let loopId = ObjectIdentifier(subscriber.eventLoop)
@@ -212,23 +225,26 @@ public final class Hub: Sendable {
             for (key, t) in s.topics where t.idleSinceMs.map({ now - $0 >= retention }) ?? false { s.topics[key] = nil }
             return s.topics.values.filter { $0.subscriberCount > 0 && $0.nextTickMs <= now }.map { ($0.key, $0.spec, $0.variables) }
         }
+        let alerts = due.isEmpty ? JSONValue.object([]) : alertsObject()
         for (key, spec, variables) in due {
             let widgets = computeWidgets(spec, variables)
             let publish: (EncodedFrame, UInt64, [LoopMembers])? = state.withLockedValue { s in
                 guard var t = s.topics[key] else { return nil }
                 t.nextTickMs = max(t.nextTickMs + Int64(spec.refreshMs), now)
                 defer { s.topics[key] = t }
-                guard let patch = JSONMergePatch.diff(t.widgets, widgets) else { return nil }
+                let patch = JSONMergePatch.diff(t.widgets, widgets)
+                let alertsPatch = JSONMergePatch.diff(t.alerts, alerts)
+                guard patch != nil || alertsPatch != nil else { return nil }
                 t.seq += 1
                 let ts = Timestamp.format(millis: now)
                 t.widgets = widgets
-                t.frame = frames.frame(dashboard: spec.id, seq: t.seq, timestampMs: now, widgets: widgets)
+                t.alerts = alerts
+                t.frame = frames.frame(dashboard: spec.id, seq: t.seq, timestampMs: now, widgets: widgets, alerts: alerts)
                 t.snapshotEvent = nil
-                let delta = JSONValue.object([("seq", .number(Double(t.seq))), ("ts", .string(ts)), ("widgets", patch)])
-                let wsDelta = JSONValue.object([
-                    ("type", .string("delta")), ("dashboard", .string(spec.id)), ("seq", .number(Double(t.seq))),
-                    ("ts", .string(ts)), ("widgets", patch),
-                ])
+                var members: [(String, JSONValue)] = [("seq", .number(Double(t.seq))), ("ts", .string(ts)), ("widgets", patch ?? .object([]))]
+                if let alertsPatch { members.append(("alerts", alertsPatch)) }
+                let delta = JSONValue.object(members)
+                let wsDelta = JSONValue.object([("type", .string("delta")), ("dashboard", .string(spec.id))] + members)
                 let ws = PushWire.webSocketFrame(.text, payload: wsDelta.jsonBytes)
                 let event = EncodedFrame(
                     sse: PushWire.sseEvent(id: t.seq, event: "delta", json: delta.jsonBytes), ws: ws,
@@ -265,6 +281,37 @@ public final class Hub: Sendable {
                 for c in members.values { c.sweep(nowMs: now) }
             }
         }
+    }
+
+    /// Pushes an alert that fired, escalated or resolved as an `alert` message on every open
+    /// stream (encoded once per transport). Frames list firing alerts too, so a stream that
+    /// cannot take it now still sees the alert in its next delta.
+    public func publish(_ transition: AlertTracker.Transition) {
+        let event = Hub.alertEvent(transition)
+        let groups = state.withLockedValue { Array($0.connections.values) }
+        var delivered = 0
+        for group in groups {
+            let members = group.members
+            delivered += members.count
+            group.loop.execute {
+                for c in members.values { c.deliverAlert(event) }
+            }
+        }
+        telemetry.alertsPublished.add(1)
+    }
+
+    /// `{"type":"alert","transition":"fired",…alert}` for WebSocket; the same without `type` as
+    /// SSE `event: alert` (no `id:`, so it never moves a client's resume point).
+    static func alertEvent(_ transition: AlertTracker.Transition) -> EncodedFrame {
+        let name = switch transition {
+        case .fired: "fired"
+        case .escalated: "escalated"
+        case .resolved: "resolved"
+        }
+        guard case .object(let fields) = transition.alert.json else { preconditionFailure("an alert is a JSON object") }
+        let body = [("transition", JSONValue.string(name))] + fields
+        let ws = PushWire.webSocketFrame(.text, payload: JSONValue.object([("type", .string("alert"))] + body).jsonBytes)
+        return EncodedFrame(sse: PushWire.sseEvent(event: "alert", json: JSONValue.object(body).jsonBytes), ws: ws, wsDeflate: deflate(ws, Deflater()))
     }
 
     /// Registers a connection for the once-a-second sweep.
@@ -309,7 +356,7 @@ public final class Hub: Sendable {
                 if let spec {
                     // Due at once, so the new widgets reach subscribers on the next tick.
                     s.topics[key] = Topic(
-                        key: key, spec: spec, variables: t.variables, seq: t.seq, frame: t.frame, widgets: t.widgets,
+                        key: key, spec: spec, variables: t.variables, seq: t.seq, frame: t.frame, widgets: t.widgets, alerts: t.alerts,
                         snapshotEvent: t.snapshotEvent, recent: t.recent, loops: t.loops, subscriberCount: t.subscriberCount,
                         deflateCount: t.deflateCount, nextTickMs: 0, idleSinceMs: t.idleSinceMs)
                 } else {

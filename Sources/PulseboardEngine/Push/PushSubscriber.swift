@@ -20,6 +20,8 @@ public protocol PushConnection: AnyObject, Sendable {
     var eventLoop: any EventLoop { get }
     /// Periodic upkeep at hub time `nowMs`.
     func sweep(nowMs: Int64)
+    /// An `alert` message (called on `eventLoop`); skipped when the socket is not draining.
+    func deliverAlert(_ frame: EncodedFrame)
     /// Ends the connection (graceful shutdown).
     func shutdown()
 }

@@ -84,6 +84,11 @@ public final class SubscriberQueue: PushSubscriber, PushConnection {
 
     public func shutdown() { close() }
 
+    /// Queues an `alert` message (seq 0, like a heartbeat: it never moves the resume point).
+    public func deliverAlert(_ frame: EncodedFrame) {
+        push(frame.bytes(for: encoding), seq: 0, nowMs: clock())
+    }
+
     /// Queues a frame (seq 0 = not a delta, e.g. a heartbeat). Never blocks.
     public func push(_ bytes: ByteBuffer, seq: UInt64, nowMs: Int64 = 0) {
         let resume: (CheckedContinuation<Next, Never>, Next)? = state.withLockedValue { s in

@@ -213,6 +213,9 @@ public struct ConfigurationLoader: Sendable {
             }
             c.history.activeEventTypes = types
         case "kpi.benchmarks_file": c.benchmarksFile = try string()
+        case "alerts.rules_file": c.alerts.rulesFile = try string()
+        case "alerts.evaluate_interval_ms": c.alerts.evaluateIntervalMs = try int()
+        case "alerts.history_limit": c.alerts.historyLimit = try int()
         case "demo.history_days": c.demoHistoryDays = try int()
         case "log.level": c.logLevel = try string()
         case "demo.users": c.demo.users = try int()

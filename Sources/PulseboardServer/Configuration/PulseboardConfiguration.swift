@@ -23,6 +23,13 @@ public struct PulseboardConfiguration: Sendable {
         public var publicDir = "public"
     }
 
+    /// Where alert rules live and how they run.
+    public struct Alerts: Sendable {
+        public var rulesFile = "config/alerts.json"
+        public var evaluateIntervalMs = 1000
+        public var historyLimit = 1000
+    }
+
     public var server = Server()
     public var paths = Paths()
     public var ingest = IngestConfiguration()
@@ -30,6 +37,7 @@ public struct PulseboardConfiguration: Sendable {
     public var aggregation = Aggregator.Configuration()
     public var push = PushConfiguration()
     public var history = HistoryConfiguration()
+    public var alerts = Alerts()
     /// Industry benchmarks per KPI (`kpi.benchmarks_file`).
     public var benchmarksFile = "config/benchmarks.json"
     /// Days of history `--demo` seeds on an empty data directory.

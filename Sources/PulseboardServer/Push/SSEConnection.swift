@@ -66,6 +66,12 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
         }
     }
 
+    func deliverAlert(_ frame: EncodedFrame) {
+        guard let channel, !ended, channel.isWritable else { return }
+        wroteSinceHeartbeat = true
+        channel.writeAndFlush(frame.sse, promise: nil)
+    }
+
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if !context.channel.isWritable {
             if unwritableSinceMs == nil { unwritableSinceMs = hub.nowMillis() }

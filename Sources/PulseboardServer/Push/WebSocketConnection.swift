@@ -266,6 +266,11 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
         context.fireChannelWritabilityChanged()
     }
 
+    func deliverAlert(_ frame: EncodedFrame) {
+        guard let channel, !ended, channel.isWritable else { return }
+        channel.writeAndFlush(frame.bytes(for: encoding), promise: nil)
+    }
+
     func sweep(nowMs: Int64) {
         guard let context, !ended else { return }
         if let since = unwritableSinceMs, nowMs - since > Int64(hub.configuration.unwritableTimeoutSeconds) * 1000 {
