@@ -40,27 +40,32 @@ public struct Rollup: Sendable, Equatable {
 
     public var npsResponses: UInt64 { npsPromoters + npsPassives + npsDetractors }
 
-    public mutating func add(_ e: RollupDelta) {
-        byType[Int(e.type.rawValue)] &+= 1
+    @inline(__always)
+    public mutating func add(_ e: RollupDelta) { add(e, weight: 1) }
+
+    /// Adds `e` as `w` identical events (sampled history: one generated event stands for `w`).
+    @inline(__always)
+    public mutating func add(_ e: RollupDelta, weight w: UInt64) {
+        byType[Int(e.type.rawValue)] &+= w
         if let key = e.sketchKey {
-            responseCount &+= 1
-            responseSumMicros &+= e.responseMicros
+            responseCount &+= w
+            responseSumMicros &+= e.responseMicros &* Int64(w)
             if e.responseMs > responseMaxMs { responseMaxMs = e.responseMs }
-            responseTimes.add(key: key)
+            responseTimes.add(key: key, count: UInt32(truncatingIfNeeded: w))
         }
-        tokens += e.tokens
-        spendNanoUSD &+= e.spendNanoUSD
+        if w == 1 { tokens += e.tokens } else { tokens += e.tokens * Double(w) }
+        spendNanoUSD &+= e.spendNanoUSD &* Int64(w)
         switch e.outcome {
         case .none: break
-        case .failedPerformance: failedPerformance &+= 1
-        case .failedFeature: failedFeatures &+= 1
-        case .threadCompleted: threadsCompleted &+= 1
-        case .threadAbandoned: threadsAbandoned &+= 1
-        case .npsPromoter: npsPromoters &+= 1
-        case .npsPassive: npsPassives &+= 1
-        case .npsDetractor: npsDetractors &+= 1
-        case .csatSatisfied: csatResponses &+= 1; csatSatisfied &+= 1
-        case .csatUnsatisfied: csatResponses &+= 1
+        case .failedPerformance: failedPerformance &+= w
+        case .failedFeature: failedFeatures &+= w
+        case .threadCompleted: threadsCompleted &+= w
+        case .threadAbandoned: threadsAbandoned &+= w
+        case .npsPromoter: npsPromoters &+= w
+        case .npsPassive: npsPassives &+= w
+        case .npsDetractor: npsDetractors &+= w
+        case .csatSatisfied: csatResponses &+= w; csatSatisfied &+= w
+        case .csatUnsatisfied: csatResponses &+= w
         }
     }
 

@@ -64,22 +64,37 @@ public struct SyntheticHistory: Sendable {
     /// Days generated.
     public var days: Int { max(1, configuration.days) }
 
+    /// Whether user `u` is active on day `d` (0-based; `days` is the day after the last one
+    /// generated, the live demo's today): signed up, not churned, and a draw under their
+    /// propensity (lower at weekends). A hash of (seed, user, day), so the same in every process.
+    public func isActive(user u: Int, day d: Int) -> Bool {
+        guard Int32(d) >= signup[u], Int32(d) < churnDay[u] else { return false }
+        let weekly = SyntheticTraffic.weekly(dayNumber: firstDayStartMs / 86_400_000 + Int64(d))
+        let draw = StableHash.fmix(configuration.seed ^ UInt64(u) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(d) &* 0xC2B2_AE3D_27D4_EB4F)
+        return Double(draw >> 11) * 0x1.0p-53 < Double(propensity[u]) * weekly
+    }
+
+    /// The users active on day `d` (see `isActive`).
+    public func activeUsers(onDay d: Int) -> [Int] {
+        (0..<configuration.users).filter { isActive(user: $0, day: d) }
+    }
+
+    /// The day offset of epoch-ms `ms` (`days` for the day after the last generated day).
+    public func day(atMillis ms: Int64) -> Int { Int((ms - firstDayStartMs) / 86_400_000) }
+
     /// Appends the NDJSON lines of day `d` (0-based) to `out`; returns the events written.
     /// Events of the last day stop at `endMs`.
     @discardableResult
     public mutating func appendDay(_ d: Int, into out: inout [UInt8]) -> Int {
         let dayStart = firstDayStartMs + Int64(d) * 86_400_000
-        let weekday = (Int(dayStart / 86_400_000) + 4) % 7  // 0 = Sunday
-        let weekly = weekday == 0 || weekday == 6 ? 0.45 : 1.0
         var n = 0
-        for u in 0..<configuration.users {
-            guard Int32(d) >= signup[u], Int32(d) < churnDay[u] else { continue }
-            guard rng.unit() < Double(propensity[u]) * weekly else { continue }
+        for u in 0..<configuration.users where isActive(user: u, day: d) {
             let count = max(1, Int((configuration.eventsPerActiveDay * (0.5 + rng.unit())).rounded()))
             let session = "s-\(u)-\(d)"
             for _ in 0..<count {
-                // Working hours peak mid-afternoon UTC.
-                let hour = min(23.99, max(0, 14 + 3.5 * rng.normal()))
+                // The live demo's daily curve (peak mid-afternoon UTC), by rejection sampling.
+                var hour = rng.unit() * 24
+                while rng.unit() > SyntheticTraffic.daily(hour: hour) { hour = rng.unit() * 24 }
                 let ms = dayStart + Int64(hour * 3_600_000)
                 if ms > configuration.endMs { continue }
                 appendEvent(&out, user: u, session: session, day: d, atMillis: ms)
@@ -94,7 +109,9 @@ public struct SyntheticHistory: Sendable {
         let hourOfDay = (ms - (firstDayStartMs + Int64(day) * 86_400_000)) / 3_600_000
         let outage = day == story.outageDay && (13..<15).contains(hourOfDay)
         let roll = rng.unit()
-        let errorShare = outage ? 0.25 : 0.012
+        // The live demo's 90 s error bursts every 20 minutes happen in history too.
+        let burst = (ms / 1000) % 1200 < 90
+        let errorShare = outage ? 0.25 : burst ? 0.12 : 0.015
         let type: EventType
         if roll < 0.46 { type = .chatInteraction }
         else if roll < 0.58 { type = .threadLifecycle }

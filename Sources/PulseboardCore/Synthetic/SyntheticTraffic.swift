@@ -37,12 +37,31 @@ public struct SyntheticTraffic: Sendable {
 
     /// Expected events per second at `ms`: a daily curve peaking mid-afternoon UTC, lower at weekends.
     public func rate(atMillis ms: Int64) -> Double {
-        let secondOfDay = Double((ms / 1000) % 86_400)
-        let hour = secondOfDay / 3600
-        let daily = 0.35 + 0.65 * max(0, (1 + cos((hour - 14) / 24 * 2 * Double.pi)) / 2)
-        let weekday = (Int(ms / 86_400_000) + 4) % 7  // 0 = Sunday
-        let weekly = weekday == 0 || weekday == 6 ? 0.6 : 1.0
-        return configuration.peakEventsPerSecond * daily * weekly
+        let hour = Double((ms / 1000) % 86_400) / 3600
+        return configuration.peakEventsPerSecond * SyntheticTraffic.daily(hour: hour) * SyntheticTraffic.weekly(dayNumber: ms / 86_400_000)
+    }
+
+    /// The daily curve (UTC hour → share of the peak rate, 0.35…1, peak at 14:00); history
+    /// follows the same curve so live minutes match their hour-of-week baseline.
+    public static func daily(hour: Double) -> Double {
+        0.35 + 0.65 * max(0, (1 + cos((hour - 14) / 24 * 2 * Double.pi)) / 2)
+    }
+
+    /// Weekends run at 60 % of weekdays (day number since 1970-01-01, a Thursday).
+    public static func weekly(dayNumber: Int64) -> Double {
+        let weekday = (Int(dayNumber) + 4) % 7  // 0 = Sunday
+        return weekday == 0 || weekday == 6 ? 0.6 : 1.0
+    }
+
+    /// Mean of `daily` over a day.
+    public static let meanDaily = 0.675
+
+    /// When set, users are drawn from these (the day's active users of the demo's history), so
+    /// today's active users look like every day before.
+    public var userPool: [Int] = []
+
+    @inline(__always) mutating func pickUser() -> Int {
+        userPool.isEmpty ? Int(rng.next() % UInt64(configuration.users)) : userPool[Int(rng.next() % UInt64(userPool.count))]
     }
 
     /// Whether `ms` falls in one of the periodic error bursts.
@@ -52,7 +71,7 @@ public struct SyntheticTraffic: Sendable {
 
     /// Appends a batch `{"events":[…],"context":{…}}` of `count` events from one user session.
     public mutating func appendBatch(into out: inout [UInt8], count: Int, atMillis ms: Int64, eventIds: Bool = true) {
-        let user = Int(rng.next() % UInt64(configuration.users))
+        let user = pickUser()
         out.append(contentsOf: Array(#"{"events":["#.utf8))
         for i in 0..<count {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -74,7 +93,7 @@ public struct SyntheticTraffic: Sendable {
         out.append(contentsOf: Array(#"{"events":["#.utf8))
         for i in 0..<count {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            let user = Int(rng.next() % UInt64(configuration.users))
+            let user = pickUser()
             appendEvent(into: &out, user: user, atMillis: ms, perEventUser: true, eventIds: eventIds)
         }
         out.append(contentsOf: Array("]}".utf8))

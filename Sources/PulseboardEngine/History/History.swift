@@ -22,7 +22,8 @@ public final class History: Sendable {
         var packed: UInt64 { UInt64(UInt32(bitPattern: series) &+ 1) << 32 | UInt64(UInt32(truncatingIfNeeded: day)) }
     }
 
-    /// Rollups not yet in the store.
+    /// Rollups not yet in the store: all-traffic per minute (within the minute retention),
+    /// the rest per hour piece (`MinuteKey.minute` is then the piece's first minute).
     struct Pending {
         var minutes = KeyedValues<MinuteKey, Rollup>()
         var dayUsers = KeyedValues<Int64, UserBitset>()
@@ -74,6 +75,7 @@ public final class History: Sendable {
     let dimensionHashes: [UInt64]
     let pricing: Pricing
     let activeMask: UInt16
+    let minuteRetentionSeconds: Int64
     let state: NIOLockedValueBox<State>
     let flushLock = NIOLock()
     let logger: Logger
@@ -91,6 +93,7 @@ public final class History: Sendable {
         var mask: UInt16 = 0
         for t in configuration.activeEventTypes { mask |= 1 << UInt16(t.rawValue) }
         self.activeMask = mask
+        self.minuteRetentionSeconds = Int64(configuration.minuteRetentionDays) * 86_400
         guard let calendar = LocalCalendar(identifier: configuration.timeZone) else {
             throw HistoryError("unknown time zone '\(configuration.timeZone)' (history.time_zone takes an IANA name such as UTC or Europe/Paris)")
         }
@@ -117,8 +120,9 @@ public final class History: Sendable {
 
     /// Folds the accepted events of a batch in. `arrivalMs` picks the flush slot (journal
     /// events); `importId` sends them to a backfill instead, flushed by `flushImport`.
+    /// `weight` counts each event that many times (sampled history; user sets are unaffected).
     public func record(
-        _ batch: DecodedBatch, bytes: UnsafeRawBufferPointer, arrivalMs: Int64, importId: String? = nil,
+        _ batch: DecodedBatch, bytes: UnsafeRawBufferPointer, arrivalMs: Int64, importId: String? = nil, weight: UInt64 = 1,
         accepted: (Int) -> Bool
     ) {
         let interval = Int64(configuration.flushIntervalMs)
@@ -127,21 +131,29 @@ public final class History: Sendable {
             if case .slot(let slot) = key, (slot + 1) * interval <= s.watermarkMs { s.lateSlots += 1 }
             var p = s.pending.removeValue(forKey: key) ?? Pending()
             for e in batch.events where accepted(Int(e.index)) {
-                record(e, batch: batch, bytes: bytes, arrivalMs: arrivalMs, into: &p, state: &s)
+                record(e, batch: batch, bytes: bytes, arrivalMs: arrivalMs, weight: weight, into: &p, state: &s)
             }
             s.pending[key] = p
         }
     }
 
     @inline(__always)
-    func record(_ e: DecodedEvent, batch: DecodedBatch, bytes: UnsafeRawBufferPointer, arrivalMs: Int64, into p: inout Pending, state s: inout State) {
+    func record(
+        _ e: DecodedEvent, batch: DecodedBatch, bytes: UnsafeRawBufferPointer, arrivalMs: Int64, weight: UInt64, into p: inout Pending,
+        state s: inout State
+    ) {
         let delta = RollupDelta(e, pricePerThousand: pricing.price(modelHash: e.model.hash))
         let second = History.floorDiv(min(e.timestampMs, arrivalMs), 1000)
         let minute = History.floorDiv(second, 60)
         let day = s.calendar.day(ofSecond: second)
+        // Only all-traffic minutes are stored (within their retention); everything else is
+        // kept per hour (cut at the local day's start in zones with a half-hour offset).
+        let hourSecond = History.floorDiv(second, 3600) * 3600
+        let hourPiece = s.calendar.day(ofSecond: hourSecond) == day ? hourSecond / 60 : minute
+        let rootKey = second >= arrivalMs / 1000 - minuteRetentionSeconds ? minute : hourPiece
         let active = activeMask & (1 << UInt16(e.type.rawValue)) != 0
         p.events += 1
-        p.minutes[MinuteKey(series: SeriesCatalog.all, minute: minute), default: Rollup()].add(delta)
+        p.minutes[MinuteKey(series: SeriesCatalog.all, minute: rootKey), default: Rollup()].add(delta, weight: weight)
         let user = e.user.hash
         if user != 0 {
             let (index, created) = s.users.intern(user)
@@ -150,18 +162,18 @@ public final class History: Sendable {
         }
         let seriesUser = active ? user : 0
         batch.forEachDimension(of: e) { dv in
-            add(dv, delta: delta, minute: minute, day: day, user: seriesUser, bytes: bytes, into: &p, state: &s)
+            add(dv, delta: delta, weight: weight, minute: hourPiece, day: day, user: seriesUser, bytes: bytes, into: &p, state: &s)
         }
     }
 
     @inline(__always)
-    func add(_ dv: DimValue, delta: RollupDelta, minute: Int64, day: Int64, user: UInt64, bytes: UnsafeRawBufferPointer, into p: inout Pending, state s: inout State) {
+    func add(_ dv: DimValue, delta: RollupDelta, weight: UInt64, minute: Int64, day: Int64, user: UInt64, bytes: UnsafeRawBufferPointer, into p: inout Pending, state s: inout State) {
         let d = Int(dv.dimension)
         let (id, created) = s.catalog.id(dimension: dimensionNames[d], dimensionHash: dimensionHashes[d], valueHash: dv.value.hash) {
             JSONReader.string(dv.value, in: bytes)
         }
         if created { s.newSeries.append((id, s.catalog.entries[Int(id)])) }
-        p.minutes[MinuteKey(series: id, minute: minute), default: Rollup()].add(delta)
+        p.minutes[MinuteKey(series: id, minute: minute), default: Rollup()].add(delta, weight: weight)
         if user != 0 { p.seriesDayUsers[SeriesDay(series: id, day: day), default: HyperLogLog()].add(hash: user) }
     }
 

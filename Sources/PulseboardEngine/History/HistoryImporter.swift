@@ -1,3 +1,5 @@
+import Dispatch
+import NIOConcurrencyHelpers
 import PulseboardCore
 
 /// Backfills history from NDJSON events with their own timestamps (`pulseboard replay`,
@@ -18,6 +20,8 @@ public struct HistoryImporter: Sendable {
     public let history: History
     let decoder: EventDecoder
     public var flushEveryEvents = 1_000_000
+    /// Each imported event counts this many times (sampled history, as `--demo` seeds it).
+    public var weight: UInt64 = 1
 
     public init(history: History, dimensions: DimensionSet) {
         self.history = history
@@ -28,17 +32,30 @@ public struct HistoryImporter: Sendable {
         self.decoder = EventDecoder(limits: limits, dimensions: dimensions)
     }
 
+    /// Newlines in `bytes` (a plain loop the compiler vectorises).
+    static func countLines(_ bytes: [UInt8]) -> Int {
+        bytes.withUnsafeBufferPointer { b in
+            var n = 0
+            for c in b { n &+= c == 0x0A ? 1 : 0 }
+            return n
+        }
+    }
+
     /// Imports chunks of whole NDJSON lines from `next` under `importId`, calling `progress`
     /// after each chunk. `nowMs` bounds future timestamps.
+    ///
+    /// Two stages on two threads: this one reads and decodes chunk N + 1 while a serial queue
+    /// folds chunk N into history (and commits progress, in order), at most two chunks ahead.
     public func run(
         importId: String, nowMs: Int64, next: () throws -> [UInt8]?, progress: (Progress) -> Void = { _ in }
     ) throws -> Progress {
         var p = Progress()
         let done = history.importedEvents(importId)
-        var batch = DecodedBatch()
+        let recorder = ImportRecorder(history: history, importId: importId, nowMs: nowMs, weight: weight)
+        defer { _ = try? recorder.finish() }
         var sinceFlush = 0
         while var chunk = try next() {
-            var lines = chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+            var lines = HistoryImporter.countLines(chunk)
             if chunk.last != UInt8(ascii: "\n") { lines += 1 }
             if p.lines + lines <= done {
                 p.lines += lines
@@ -57,24 +74,67 @@ public struct HistoryImporter: Sendable {
                 p.lines = done
                 lines -= skip
             }
+            var batch = DecodedBatch()
             let result: Result<Void, BatchError> = chunk.withUnsafeBytes { bytes in
-                Result { () throws(BatchError) in
-                    try decoder.decode(bytes, format: .ndjson, nowMs: nowMs, into: &batch)
-                    history.record(batch, bytes: bytes, arrivalMs: nowMs, importId: importId) { _ in true }
-                }
+                Result { () throws(BatchError) in try decoder.decode(bytes, format: .ndjson, nowMs: nowMs, into: &batch) }
             }
             if case .failure(let e) = result { throw HistoryError("line \(p.lines + 1) onwards: \(e.message)") }
             p.lines += lines
             p.events += batch.events.count
             p.rejected += batch.rejections.count
             sinceFlush += batch.events.count
-            if sinceFlush >= flushEveryEvents {
-                try history.flushImport(importId, events: p.lines, nowMs: nowMs)
-                sinceFlush = 0
-            }
+            let flush = sinceFlush >= flushEveryEvents
+            if flush { sinceFlush = 0 }
+            try recorder.submit(chunk, batch, commitLines: flush ? p.lines : nil)
             progress(p)
         }
-        try history.flushImport(importId, events: p.lines, nowMs: nowMs)
+        try recorder.submit([], DecodedBatch(), commitLines: p.lines)
+        try recorder.finish()
         return p
+    }
+}
+
+/// The second stage of an import: folds decoded chunks into history on a serial queue and
+/// commits progress after the chunks it covers.
+final class ImportRecorder: @unchecked Sendable {
+    // @unchecked: `failure` is guarded by `lock`; everything else is immutable.
+    let history: History
+    let importId: String
+    let nowMs: Int64
+    let weight: UInt64
+    let queue = DispatchQueue(label: "pulseboard.import")
+    let slots = DispatchSemaphore(value: 2)
+    let lock = NIOLock()
+    var failure: (any Error)?
+
+    init(history: History, importId: String, nowMs: Int64, weight: UInt64) {
+        self.history = history
+        self.importId = importId
+        self.nowMs = nowMs
+        self.weight = weight
+    }
+
+    /// Queues a chunk (blocks while two are waiting); throws an earlier stage failure.
+    func submit(_ chunk: [UInt8], _ batch: DecodedBatch, commitLines: Int?) throws {
+        if let e = lock.withLock({ failure }) { throw e }
+        slots.wait()
+        queue.async { [self] in
+            defer { slots.signal() }
+            guard lock.withLock({ failure == nil }) else { return }
+            chunk.withUnsafeBytes { bytes in
+                history.record(batch, bytes: bytes, arrivalMs: nowMs, importId: importId, weight: weight) { _ in true }
+            }
+            if let lines = commitLines {
+                do { try history.flushImport(importId, events: lines, nowMs: nowMs) } catch { lock.withLock { failure = error } }
+            }
+        }
+    }
+
+    /// Waits for everything queued; throws a failure of the second stage.
+    @discardableResult
+    func finish() throws -> Bool {
+        queue.sync {}
+        if let e = lock.withLock({ failure }) { throw e }
+        return true
     }
 }
