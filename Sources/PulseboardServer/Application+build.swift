@@ -54,6 +54,7 @@ public func buildApplication(
     MetricsController(ingestor: ingestor, authorizer: authorizer, dimensions: configuration.aggregation.dimensions).addRoutes(to: router)
     let hub = Hub(configuration: configuration.push, ingestor: ingestor, telemetry: telemetry, benchmarks: benchmarks, alerts: alerts)
     AlertsController(log: alerts, configuration: alertRules, authorizer: authorizer).addRoutes(to: router)
+    ReportsController(history: history, ingestor: ingestor, authorizer: authorizer).addRoutes(to: router)
     HistoryController(history: history, ingestor: ingestor, hub: hub, authorizer: authorizer, dimensions: configuration.aggregation.dimensions, lock: lock)
         .addRoutes(to: router)
     OperationsController(ingestor: ingestor, hub: hub).addRoutes(to: router)

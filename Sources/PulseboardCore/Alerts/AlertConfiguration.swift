@@ -74,7 +74,8 @@ public struct AlertRulesParser: Sendable {
         case let q? where q["kpi"] != nil:
             if let k = queries.parseKPIQuery(q, path: path + ".query", variables: [], &c) {
                 if !k.compare.isEmpty || k.trendDays != nil { c.fail(path + ".query", "an alert watches the value only: drop compare and trend") }
-                source = .kpi(KPIQuery(kpi: k.kpi, days: k.days, filter: k.filterKey.map { .init(key: $0, value: k.filterValue ?? "") }))
+                source = .kpi(KPIQuery(
+                    kpi: k.kpi, days: k.days, filter: k.filterKey.map { .init(key: $0, value: k.filterValue ?? "") }, untilYesterday: k.untilYesterday))
             }
         case let q?:
             if let m = queries.parseQuery(q, path: path + ".query", variables: [], &c) {

@@ -42,6 +42,8 @@ public struct DashboardSpec: Sendable {
         public var filterValue: String?
         public var compare: [ComparisonPeriod]
         public var trendDays: Int?
+        /// `"until": "yesterday"`: the window ends with the last whole day.
+        public var untilYesterday: Bool
     }
 
     /// Threshold colouring: `status` is `critical`, `warning` or `ok` by comparing the value with
@@ -131,7 +133,8 @@ public struct DashboardSpec: Sendable {
 
     /// The concrete KPI query for resolved variable values (`any` drops the filter).
     public func kpiQuery(_ q: KPIQuerySpec, variables values: [String: String]) -> KPIQuery {
-        KPIQuery(kpi: q.kpi, days: q.days, filter: filter(key: q.filterKey, value: q.filterValue, variables: values), compare: q.compare, trendDays: q.trendDays)
+        KPIQuery(kpi: q.kpi, days: q.days, filter: filter(key: q.filterKey, value: q.filterValue, variables: values), compare: q.compare, trendDays: q.trendDays,
+                 untilYesterday: q.untilYesterday)
     }
 
     /// A widget filter with `$variable` resolved; nil without a filter or for `any`.

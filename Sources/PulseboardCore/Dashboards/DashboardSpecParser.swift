@@ -343,7 +343,7 @@ public struct DashboardSpecParser: Sendable {
         return filter
     }
 
-    static let kpiQueryKeys = ["kpi", "window", "filter", "compare", "trend"]
+    static let kpiQueryKeys = ["kpi", "window", "until", "filter", "compare", "trend"]
 
     func parseKPIQuery(_ value: JSONValue, path: String, variables: [DashboardSpec.Variable], _ c: inout Context) -> DashboardSpec.KPIQuerySpec? {
         c.unknownKeys(value, at: path, allowed: DashboardSpecParser.kpiQueryKeys)
@@ -397,7 +397,16 @@ public struct DashboardSpecParser: Sendable {
                 c.fail(path + ".trend", "must be true, false or {\"days\": 30}"); return nil
             }
         }
-        return .init(kpi: kpi, window: window, days: days, filterKey: filterKey, filterValue: filterValue, compare: compare, trendDays: trendDays)
+        var untilYesterday = false
+        if let u = value["until"] {
+            guard case .string(let s) = u, s == "today" || s == "yesterday" else {
+                c.fail(path + ".until", "must be \"today\" (default: the window includes today so far) or \"yesterday\" (whole days only)"); return nil
+            }
+            untilYesterday = s == "yesterday"
+        }
+        return .init(
+            kpi: kpi, window: window, days: days, filterKey: filterKey, filterValue: filterValue, compare: compare, trendDays: trendDays,
+            untilYesterday: untilYesterday)
     }
 
     func parseThresholds(_ value: JSONValue, path: String, _ c: inout Context) -> DashboardSpec.Thresholds? {

@@ -7,13 +7,20 @@ public struct KPIQuery: Sendable, Equatable {
     public var compare: [ComparisonPeriod]
     /// Days of daily values for the trend and sparkline; nil = no trend.
     public var trendDays: Int?
+    /// The window ends yesterday (whole days only): a day-based value such as DAU is not
+    /// compared while today is still filling up.
+    public var untilYesterday: Bool
 
-    public init(kpi: KPI, days: Int, filter: MetricQuery.Filter? = nil, compare: [ComparisonPeriod] = [], trendDays: Int? = nil) {
+    public init(
+        kpi: KPI, days: Int, filter: MetricQuery.Filter? = nil, compare: [ComparisonPeriod] = [], trendDays: Int? = nil,
+        untilYesterday: Bool = false
+    ) {
         self.kpi = kpi
         self.days = days
         self.filter = filter
         self.compare = compare
         self.trendDays = trendDays
+        self.untilYesterday = untilYesterday
     }
 
     /// How many days before the window's first day the evaluation reads (previous windows,
@@ -31,7 +38,7 @@ public struct KPIQuery: Sendable, Equatable {
             }
         }
         if let t = trendDays { back = max(back, t + (kpi == .mau ? 30 : kpi == .wau ? 7 : 1)) }
-        return back
+        return back + (untilYesterday ? 1 : 0)
     }
 }
 

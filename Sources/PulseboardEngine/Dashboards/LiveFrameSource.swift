@@ -35,7 +35,8 @@ public final class LiveFrameSource: FrameSource {
             }
             series = id
         }
-        let first = today - Int64(q.days) + 1
+        let last = today - (q.untilYesterday ? 1 : 0)
+        let first = last - Int64(q.days) + 1
         let earliest = today - Int64(q.lookbackDays)
         let data: DailyHistory
         if let cached = days[series], cached.firstDay <= earliest, cached.lastDay == today {
@@ -45,13 +46,13 @@ public final class LiveFrameSource: FrameSource {
             days[series] = data
         }
         let evaluator = KPIEvaluator(history: data, benchmarks: benchmarks)
-        var result = KPIResult(value: evaluator.value(q.kpi, first: first, last: today))
+        var result = KPIResult(value: evaluator.value(q.kpi, first: first, last: last))
         for p in q.compare {
-            let (other, comparison) = evaluator.comparison(q.kpi, period: p, first: first, last: today, current: result.value)
+            let (other, comparison) = evaluator.comparison(q.kpi, period: p, first: first, last: last, current: result.value)
             result.compared.append(.init(period: p, other: other, comparison: comparison))
         }
         if let t = q.trendDays {
-            let (daily, trend) = evaluator.trend(q.kpi, days: t, lastDay: today)
+            let (daily, trend) = evaluator.trend(q.kpi, days: t, lastDay: last)
             let calendar = history.calendar
             result.trend = trend
             result.daily = daily.map { (calendar.start(ofDay: $0.day), $0.value) }

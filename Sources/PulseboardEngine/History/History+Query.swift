@@ -114,3 +114,38 @@ extension History {
         try store.rollups(series: series, level: level, from: from, to: to)
     }
 }
+
+extension History {
+    /// Hour rollups of `series` with `from <= start < to` (UTC seconds), stored and not yet
+    /// flushed, oldest first. Holds the flush lock so no hour is counted twice or missed.
+    public func hourRollups(series: Int32, from: Int64, to: Int64) throws -> [(start: Int64, rollup: Rollup)] {
+        flushLock.lock()
+        defer { flushLock.unlock() }
+        var hours: [Int64: Rollup] = [:]
+        for row in try store.rollups(series: series, level: .hour, from: from, to: to) { hours[row.start, default: Rollup()].merge(row.rollup) }
+        state.withLockedValue { s in
+            for p in [s.inFlight] + Array(s.pending.values) {
+                for (k, r) in p.minutes where k.series == series {
+                    let hour = History.floorDiv(k.minute * 60, 3600) * 3600
+                    if hour >= from && hour < to { hours[hour, default: Rollup()].merge(r) }
+                }
+            }
+        }
+        return hours.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// The series of every value of `dimension` history has seen.
+    public func series(of dimension: String) -> [(id: Int32, value: String)] {
+        state.withLockedValue { s in
+            s.catalog.entries.enumerated().compactMap { i, e in e.dimension == dimension ? (Int32(i), e.value) : nil }
+        }
+    }
+}
+
+extension History {
+    /// The dense index of a user id, if history knows the user.
+    public func userIndex(of userId: String) -> UInt32? {
+        let hash = StableHash.hash(userId)
+        return state.withLockedValue { $0.users.index(of: hash) }
+    }
+}

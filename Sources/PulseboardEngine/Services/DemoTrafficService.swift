@@ -5,7 +5,10 @@ import ServiceLifecycle
 
 /// `--demo`: generates realistic traffic (seven event types, ~2,000 users with a daily rhythm,
 /// lognormal response times, periodic error bursts) through the real ingest path, journal
-/// included, so a newcomer sees live numbers at once.
+/// included, so a newcomer sees live numbers at once. On an empty data directory it first
+/// seeds `historyDays` of sampled history for the same users (one generated event weighted
+/// for many, so history's volumes match the live traffic's): comparisons, trends and the
+/// anomaly baseline are meaningful from the first minute.
 public struct DemoTrafficService: Service {
     let ingestor: Ingestor
     let configuration: SyntheticTraffic.Configuration
@@ -25,16 +28,33 @@ public struct DemoTrafficService: Service {
         self.logger = logger
     }
 
-    /// Generates `historyDays` days before today for the demo's users, through the importer.
-    func seed(_ history: History) {
+    /// The demo's population: the same users, signups, churn and daily activity for the
+    /// seeded history and for the live traffic (today is day `historyDays`).
+    func population() -> SyntheticHistory {
         var settings = SyntheticHistory.Configuration()
-        settings.days = historyDays
+        settings.days = max(1, historyDays)
         settings.users = configuration.users
-        settings.eventsPerActiveDay = 6
+        settings.eventsPerActiveDay = 3
         // Whole days before today; today fills with live traffic.
         settings.endMs = (ingestor.nowMillis() / 86_400_000) * 86_400_000 - 1
-        var generator = SyntheticHistory(configuration: settings)
-        let importer = HistoryImporter(history: history, dimensions: ingestor.decoder.dimensions)
+        return SyntheticHistory(configuration: settings)
+    }
+
+    /// Each seeded event stands for this many: live demo events per day over the history's.
+    func weight(_ generator: SyntheticHistory) -> UInt64 {
+        let today = generator.days
+        let weekly = SyntheticTraffic.weekly(dayNumber: ingestor.nowMillis() / 86_400_000)
+        let active = Double(max(1, generator.activeUsers(onDay: today).count)) / weekly
+        let live = configuration.peakEventsPerSecond * SyntheticTraffic.meanDaily * 86_400
+        return UInt64(max(1, (live / (active * generator.configuration.eventsPerActiveDay)).rounded()))
+    }
+
+    /// Generates `historyDays` days before today for the demo's users, through the importer,
+    /// each event weighted so history's volumes match the live traffic's.
+    func seed(_ history: History, _ population: SyntheticHistory) {
+        var generator = population
+        var importer = HistoryImporter(history: history, dimensions: ingestor.decoder.dimensions)
+        importer.weight = weight(generator)
         let clock = ContinuousClock()
         let started = clock.now
         var day = 0
@@ -48,7 +68,7 @@ public struct DemoTrafficService: Service {
                 return chunk
             }
             logger.info("demo history seeded", metadata: [
-                "days": "\(historyDays)", "events": "\(p.events)", "elapsed": "\(clock.now - started)",
+                "days": "\(historyDays)", "events": "\(p.events)", "weight": "\(importer.weight)", "elapsed": "\(clock.now - started)",
             ])
         } catch {
             logger.error("demo history seeding failed", metadata: ["error": "\(error)"])
@@ -59,11 +79,13 @@ public struct DemoTrafficService: Service {
         while !ingestor.isReady {
             try await Task.sleep(for: .milliseconds(100))
         }
+        let population = population()
         if let history = ingestor.history, historyDays > 0, history.isEmpty {
-            seed(history)
+            seed(history, population)
         }
         logger.info("demo traffic started", metadata: ["users": "\(configuration.users)", "peak_events_per_second": "\(configuration.peakEventsPerSecond)"])
         var traffic = SyntheticTraffic(configuration: configuration, seed: seed ^ UInt64(ingestor.nowMillis()))
+        var today = -1
         var rng = SplitMix64(seed: seed)
         var carry = 0.0
         var body: [UInt8] = []
@@ -71,6 +93,11 @@ public struct DemoTrafficService: Service {
         let tick = 0.25
         for await _ in AsyncTimerSequence(interval: .milliseconds(250), clock: .continuous).cancelOnGracefulShutdown() {
             let now = ingestor.nowMillis()
+            if population.day(atMillis: now) != today {
+                // Today's active users, as history's days have them.
+                today = population.day(atMillis: now)
+                traffic.userPool = population.activeUsers(onDay: today)
+            }
             carry += traffic.rate(atMillis: now) * tick
             var due = Int(carry)
             carry -= Double(due)

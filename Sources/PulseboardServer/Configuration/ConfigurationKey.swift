@@ -65,7 +65,7 @@ public struct ConfigurationKey: Sendable {
         .init(key: "alerts.rules_file", kind: .string, defaultValue: "config/alerts.json", summary: "Alert rules and anomaly-detection settings (see Alerts); a missing file means no threshold rules and default anomaly detection."),
         .init(key: "alerts.evaluate_interval_ms", kind: .integer(100...60_000), defaultValue: "1000", summary: "How often threshold rules are evaluated; anomalies are evaluated once a minute."),
         .init(key: "alerts.history_limit", kind: .integer(10...1_000_000), defaultValue: "1000", summary: "Past alerts kept (in memory and in `<data-dir>/alerts.ndjson`) for `GET /api/alerts`."),
-        .init(key: "demo.history_days", kind: .integer(0...730), defaultValue: "90", summary: "Days of history `--demo` generates on an empty data directory (0 = none)."),
+        .init(key: "demo.history_days", kind: .integer(0...730), defaultValue: "400", summary: "Days of sampled history `--demo` generates on an empty data directory (0 = none); 400 days give every comparison, `last_year` included, data from the first minute."),
         .init(key: "log.level", kind: .oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"]), defaultValue: "info", summary: "Log level."),
         .init(key: "demo.users", kind: .integer(1...10_000_000), defaultValue: "2000", summary: "Users simulated by `--demo`."),
         .init(key: "demo.peak_events_per_second", kind: .number(0.1...1_000_000), defaultValue: "60", summary: "Event rate of `--demo` at the daily peak."),

@@ -41,7 +41,7 @@ public struct PulseboardConfiguration: Sendable {
     /// Industry benchmarks per KPI (`kpi.benchmarks_file`).
     public var benchmarksFile = "config/benchmarks.json"
     /// Days of history `--demo` seeds on an empty data directory.
-    public var demoHistoryDays = 90
+    public var demoHistoryDays = 400
     public var apiKeys: [APIKey] = []
     public var logLevel = "info"
     public var demo = SyntheticTraffic.Configuration()

@@ -80,6 +80,12 @@ struct HistoryController<Context: RequestContext>: Sendable {
             guard let n = Int(t), n >= 3, n <= 365 else { throw APIError(.badRequest, code: "bad_trend", "trend must be a number of days from 3 to 365") }
             q.trendDays = n
         }
+        if let u = params.get("until") {
+            guard u == "today" || u == "yesterday" else {
+                throw APIError(.badRequest, code: "bad_until", "until must be today (default) or yesterday (whole days only)")
+            }
+            q.untilYesterday = u == "yesterday"
+        }
         if let f = params.get("filter") {
             guard let filter = MetricQuery.Filter(parsing: f.removingPercentEncoding ?? f), dimensions.index(of: filter.key) != nil else {
                 throw APIError(.badRequest, code: "bad_filter", "filter must be dimension:value with a tracked dimension (" + dimensions.names.joined(separator: ", ") + ")")
