@@ -52,14 +52,19 @@ import Testing
         let b = try #require(AnomalyDetector.Baseline(perMinute: [100, 104, 98, 10], minWeeks: 3))
         // Median (98 + 100) / 2 = 99; deviations 1, 5, 1, 89 → MAD (1 + 5) / 2 = 3.
         #expect(b.median == 99 && b.mad == 3)
-        // z = (x − 99) / √((1.4826 × 3)² + 99) = (x − 99) / 10.899
-        #expect(abs(b.score(140) - 3.762) < 0.001)
-        #expect(abs(b.score(40) - -5.413) < 0.001)
+        // Spread max(1.4826 × 3, 10 % of 99) = 9.9; z = (x − 99) / √(9.9² + 99) = (x − 99) / 14.036
+        #expect(abs(b.score(140) - 2.921) < 0.001)
+        #expect(abs(b.score(40) - -4.203) < 0.001)
+        // Without the floor the week-to-week spread is 4.45: z = (x − 99) / √(4.45² + 99) = (x − 99) / 10.899
+        let raw = try #require(AnomalyDetector.Baseline(perMinute: [100, 104, 98, 10], minWeeks: 3, spreadFloor: 0))
+        #expect(abs(raw.score(140) - 3.762) < 0.001)
         #expect(AnomalyDetector.Baseline(perMinute: [100, 104], minWeeks: 3) == nil, "too few weeks: still learning")
     }
 
     @Test func anomaliesNeedConsecutiveMinutesEscalateAndResolve() throws {
-        let detector = AnomalyDetector()  // warning 4, critical 6, two minutes
+        var settings = AnomalyDetector.Settings()  // warning 4, critical 6
+        settings.forMinutes = 2
+        let detector = AnomalyDetector(settings: settings)
         let baseline = AnomalyDetector.Baseline(median: 100, mad: 0, weeks: 4)  // σ = 10
         var t = AlertTracker()
         #expect(detector.observe(.events, count: 150, baseline: baseline, nowMs: 0, tracker: &t) == nil, "one minute is not enough")

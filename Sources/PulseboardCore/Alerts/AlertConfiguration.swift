@@ -27,7 +27,7 @@ public struct AlertRulesParser: Sendable {
 
     static let topKeys = ["$schema", "description", "rules", "anomaly"]
     static let ruleKeys = ["id", "title", "query", "condition", "severity", "for", "hysteresis", "min_samples", "recommendation"]
-    static let anomalyKeys = ["enabled", "metrics", "baseline_weeks", "min_weeks", "warning_z", "critical_z", "for_minutes"]
+    static let anomalyKeys = ["enabled", "metrics", "baseline_weeks", "min_weeks", "warning_z", "critical_z", "for_minutes", "min_baseline", "spread_floor"]
 
     public func parse(_ bytes: [UInt8]) -> Result<AlertConfiguration, SpecErrors> {
         let root: JSONValue
@@ -172,6 +172,12 @@ public struct AlertRulesParser: Sendable {
         if let n = integer("for_minutes", 1...60, &c) { s.forMinutes = n }
         if let z = number("warning_z", &c) { s.warningZ = z }
         if let z = number("critical_z", &c) { s.criticalZ = z }
+        if let f = value["spread_floor"] {
+            if case .number(let n) = f, n >= 0, n <= 1 { s.spreadFloor = n } else { c.fail("$.anomaly.spread_floor", "must be a number from 0 to 1 (a share of the median)") }
+        }
+        if let m = value["min_baseline"] {
+            if case .number(let n) = m, n >= 0, n.isFinite { s.minBaseline = n } else { c.fail("$.anomaly.min_baseline", "must be a number ≥ 0 (events per minute)") }
+        }
         if s.minWeeks > s.baselineWeeks { c.fail("$.anomaly.min_weeks", "must not exceed baseline_weeks (\(s.baselineWeeks))") }
         if s.criticalZ < s.warningZ { c.fail("$.anomaly.critical_z", "must be at least warning_z (\(AlertRule.format(s.warningZ)))") }
         return s

@@ -44,7 +44,13 @@ public struct AnomalyDetector: Sendable {
         public var warningZ = 4.0
         public var criticalZ = 6.0
         /// Consecutive anomalous minutes before an alert fires.
-        public var forMinutes = 2
+        public var forMinutes = 1
+        /// A baseline median below this (events per minute) is too quiet to judge minute by
+        /// minute: that hour is skipped.
+        public var minBaseline = 1.0
+        /// The spread is at least this share of the median: four weeks can agree by chance,
+        /// and week-to-week growth of a few percent is not an anomaly.
+        public var spreadFloor = 0.1
         public init() {}
     }
 
@@ -54,25 +60,30 @@ public struct AnomalyDetector: Sendable {
         public var median: Double
         public var mad: Double
         public var weeks: Int
+        /// Smallest spread, as a share of the median.
+        public var spreadFloor: Double
 
         /// The baseline of per-minute averages, one per earlier week with data.
-        public init?(perMinute samples: [Double], minWeeks: Int) {
+        public init?(perMinute samples: [Double], minWeeks: Int, spreadFloor: Double = 0.1) {
             guard samples.count >= max(1, minWeeks) else { return nil }
             let m = AnomalyDetector.median(samples)
             median = m
             mad = AnomalyDetector.median(samples.map { abs($0 - m) })
             weeks = samples.count
+            self.spreadFloor = spreadFloor
         }
 
-        public init(median: Double, mad: Double, weeks: Int) {
+        public init(median: Double, mad: Double, weeks: Int, spreadFloor: Double = 0) {
             self.median = median
             self.mad = mad
             self.weeks = weeks
+            self.spreadFloor = spreadFloor
         }
 
-        /// The robust z-score of a one-minute count: (x − median) / √((1.4826·MAD)² + max(median, 1)).
+        /// The robust z-score of a one-minute count:
+        /// (x − median) / √(max(1.4826·MAD, floor·median)² + max(median, 1)).
         public func score(_ count: Double) -> Double {
-            let spread = 1.4826 * mad
+            let spread = max(1.4826 * mad, spreadFloor * median)
             return (count - median) / (spread * spread + max(median, 1)).squareRoot()
         }
     }
@@ -86,7 +97,7 @@ public struct AnomalyDetector: Sendable {
         _ metric: AnomalyMetric, count: Double, baseline: Baseline?, nowMs: Int64, tracker: inout AlertTracker
     ) -> AlertTracker.Transition? {
         let id = "anomaly." + metric.rawValue
-        guard let baseline else { return nil }
+        guard let baseline, baseline.median >= settings.minBaseline else { return nil }
         let z = baseline.score(count)
         let directed = metric.flagsDrops ? abs(z) : z
         let breached = directed >= settings.warningZ

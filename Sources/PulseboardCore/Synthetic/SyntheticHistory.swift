@@ -15,6 +15,8 @@ public struct SyntheticHistory: Sendable {
         public var endMs: Int64 = 0
         public var seed: UInt64 = 7
         public var orgs = 40
+        /// Share of the users present on the first day; the rest sign up evenly over the span.
+        public var initialShare = 0.45
         public init() {}
     }
 
@@ -47,8 +49,8 @@ public struct SyntheticHistory: Sendable {
         var churn: [Int32] = []
         signup.reserveCapacity(configuration.users)
         for i in 0..<configuration.users {
-            // 45 % of users exist at the start; the rest sign up evenly over the span (growth).
-            let joined = i < configuration.users * 45 / 100 ? 0 : Int32(r.unit() * Double(days))
+            // `initialShare` of users exist at the start; the rest sign up evenly over the span (growth).
+            let joined = Double(i) < Double(configuration.users) * configuration.initialShare ? 0 : Int32(r.unit() * Double(days))
             signup.append(joined)
             propensity.append(Float(0.08 + 0.6 * pow(r.unit(), 1.6)))
             // The churn wave: 12 % of early users stop within three days of it.

@@ -22,7 +22,8 @@ final class BaselineCache: Sendable {
         do {
             let rows = try BaselineCache.hourRows(atSecond: second, weeks: settings.baselineWeeks, history: history)
             for m in settings.metrics {
-                baselines[m] = AnomalyDetector.Baseline(perMinute: rows.map { m.count(in: $0) / 60 }, minWeeks: settings.minWeeks)
+                baselines[m] = AnomalyDetector.Baseline(
+                    perMinute: rows.map { m.count(in: $0) / 60 }, minWeeks: settings.minWeeks, spreadFloor: settings.spreadFloor)
             }
         } catch {
             logger.error("anomaly baseline read failed", metadata: ["error": "\(error)"])

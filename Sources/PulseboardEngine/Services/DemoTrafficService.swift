@@ -35,6 +35,8 @@ public struct DemoTrafficService: Service {
         settings.days = max(1, historyDays)
         settings.users = configuration.users
         settings.eventsPerActiveDay = 3
+        // The same growth whatever the span: 55 % of today's users joined in the last 400 days.
+        settings.initialShare = 1 - 0.55 * Double(min(settings.days, 400)) / 400
         // Whole days before today; today fills with live traffic.
         settings.endMs = (ingestor.nowMillis() / 86_400_000) * 86_400_000 - 1
         return SyntheticHistory(configuration: settings)

@@ -59,7 +59,8 @@ struct AlertsController<Context: RequestContext>: Sendable {
             anomaly = .object([
                 ("metrics", .array(a.metrics.map { .string($0.rawValue) })), ("baseline_weeks", .number(Double(a.baselineWeeks))),
                 ("min_weeks", .number(Double(a.minWeeks))), ("warning_z", .number(a.warningZ)), ("critical_z", .number(a.criticalZ)),
-                ("for_minutes", .number(Double(a.forMinutes))),
+                ("for_minutes", .number(Double(a.forMinutes))), ("min_baseline", .number(a.minBaseline)),
+                ("spread_floor", .number(a.spreadFloor)),
             ])
         }
         return .json(JSONValue.object([("rules", .array(rules)), ("anomaly", anomaly)]).jsonBytes)
