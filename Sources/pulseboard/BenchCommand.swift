@@ -7,7 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load clients for benchmarking a running server",
-        subcommands: [IngestBenchCommand.self, DecodeBenchCommand.self, FanoutBenchCommand.self]
+        subcommands: [IngestBenchCommand.self, DecodeBenchCommand.self, FanoutBenchCommand.self, FrameBenchCommand.self]
     )
 }
 

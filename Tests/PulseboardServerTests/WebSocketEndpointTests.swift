@@ -89,4 +89,47 @@ import WSCompression
             }
         }
     }
+
+    @Test func alertsReachWebSocketClientsAndTheAlertsEndpoint() async throws {
+        let rules = NSTemporaryDirectory() + "alerts-\(UUID().uuidString).json"
+        try Data("""
+            {"rules": [{"id": "any_event", "title": "Something happened", "query": {"metric": "events", "window": "1m"},
+                        "condition": "> 0", "severity": "warning"}], "anomaly": {"enabled": false}}
+            """.utf8).write(to: URL(fileURLWithPath: rules))
+        defer { try? FileManager.default.removeItem(atPath: rules) }
+        let app = try buildApplication(
+            configuration: testConfiguration {
+                $0.paths.dashboards = DashboardEndpointTests.dashboards
+                $0.alerts.rulesFile = rules
+                $0.alerts.evaluateIntervalMs = 100
+            }, logger: quietLogger)
+        try await app.test(.live) { client in
+            try await StreamEndpointTests.waitReady(client)
+            try await client.ws("/ws") { inbound, outbound, _ in
+                var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                func next() async throws -> JSONValue {
+                    guard case .text(let t)? = try await messages.next() else { throw CancellationError() }
+                    return try JSONValue.parse(t)
+                }
+                try await outbound.write(.text(#"{"op":"subscribe","dashboard":"wallboard"}"#))
+                while try await next()["type"]?.string != "snapshot" {}
+                _ = try await client.ingest(#"{"events":[{"event_type":"page_view"}],"context":{"user_id":"ws-alert"}}"#)
+                var alert: JSONValue? = nil
+                var listed = false
+                while alert == nil || !listed {
+                    let m = try await next()
+                    if m["type"]?.string == "alert" { alert = m }
+                    if m["type"]?.string == "delta", m["alerts"]?["any_event"]?["state"]?.string == "firing" { listed = true }
+                }
+                #expect(alert?["transition"]?.string == "fired" && alert?["rule"]?.string == "any_event")
+                #expect(alert?["severity"]?.string == "warning" && alert?["condition"]?.string == "events > 0" && alert?["value"]?.number == 1)
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            let (status, body) = try await client.getJSON("/api/alerts?state=firing")
+            #expect(status == .ok && body?["firing"]?.number == 1)
+            #expect(body?["alerts"]?.array?.first?["rule"]?.string == "any_event")
+            let (bad, error) = try await client.getJSON("/api/alerts?state=open")
+            #expect(bad == .badRequest && error?.errorCode == "bad_state")
+        }
+    }
 }

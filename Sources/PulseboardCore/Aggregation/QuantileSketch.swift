@@ -65,9 +65,33 @@ public struct QuantileSketch: Sendable, Equatable {
     /// Adds every value of `other`.
     public mutating func merge(_ other: QuantileSketch) {
         guard other.count > 0 else { return }
-        count &+= other.zeroCount
+        guard count > 0 else {
+            self = other
+            return
+        }
+        count &+= other.count
         zeroCount &+= other.zeroCount
-        for (i, c) in other.bins.enumerated() where c > 0 { add(key: other.offset + Int32(i), count: c) }
+        guard !other.bins.isEmpty else { return }
+        if bins.isEmpty {
+            offset = other.offset
+            bins = other.bins
+            return
+        }
+        // Widen once to cover both ranges, then add bin by bin.
+        let otherEnd = Int(other.offset) + other.bins.count
+        if other.offset < offset {
+            bins.insert(contentsOf: repeatElement(0, count: Int(offset - other.offset)), at: 0)
+            offset = other.offset
+        }
+        if otherEnd > Int(offset) + bins.count {
+            bins.append(contentsOf: repeatElement(0, count: otherEnd - Int(offset) - bins.count))
+        }
+        let shift = Int(other.offset - offset)
+        bins.withUnsafeMutableBufferPointer { mine in
+            other.bins.withUnsafeBufferPointer { theirs in
+                for i in theirs.indices { mine[shift + i] &+= theirs[i] }
+            }
+        }
     }
 
     /// Removes every value of `other`, which must have been merged in before.

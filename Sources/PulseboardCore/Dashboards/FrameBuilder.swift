@@ -16,7 +16,7 @@ public struct FrameBuilder: Sendable {
             if let k = w.kpi {
                 out.append((w.id, kpi(spec.kpiQuery(k, variables: variables), unit: w.unit, thresholds: w.thresholds, source: source)))
             } else if w.type == .alertList {
-                out.append((w.id, alertList(source.alerts(limit: w.query?.top ?? 10))))
+                out.append((w.id, alertList(source.alerts(limit: FrameBuilder.alertListSize))))
             } else {
                 out.append((w.id, widget(w, spec: spec, variables: variables, query: source.query)))
             }
@@ -68,6 +68,9 @@ public struct FrameBuilder: Sendable {
         }
         return .object(members)
     }
+
+    /// Alerts an `alert_list` widget shows.
+    public static let alertListSize = 10
 
     /// An `alert_list` widget: firing alerts first (most severe), then the latest resolved ones.
     public func alertList(_ alerts: [Alert]) -> JSONValue {

@@ -28,8 +28,12 @@ public struct DailyHistory: Sendable {
 
     /// The merged rollup of days `[first, last]`.
     public func rollup(_ first: Int64, _ last: Int64) -> Rollup {
-        var r = Rollup()
-        for i in indices(first, last) { r.merge(rollups[i]) }
+        let range = indices(first, last)
+        guard let lo = range.first else { return Rollup() }
+        // Start from the first day (shared storage, copied on the first merge): a one-day
+        // window, as every trend point is, merges nothing.
+        var r = rollups[lo]
+        for i in range.dropFirst() { r.merge(rollups[i]) }
         return r
     }
 
