@@ -194,7 +194,8 @@ public struct EventDecoder: Sendable {
 
         if !r.consume(UInt8(ascii: "}")) {
             repeat {
-                let key = try r.readString()
+                // Event-level keys are matched by their bytes: no hash needed.
+                let key = try r.readUnhashedString()
                 try r.expect(UInt8(ascii: ":"))
                 if r.equals(key, "event_type") {
                     guard r.nextKind() == .string else { try r.skipValue(); problem = problem ?? ("event_type", "must be a string"); continue }
@@ -233,7 +234,7 @@ public struct EventDecoder: Sendable {
                 } else if r.equals(key, "timestamp") {
                     switch r.nextKind() {
                     case .string:
-                        let s = try r.readString()
+                        let s = try r.readUnhashedString()
                         if let ms = Timestamp.parseMillis(r.bytes, start: Int(s.start), length: Int(s.length)), !s.hasEscapes {
                             e.timestampMs = ms
                             timestampSet = true

@@ -67,8 +67,21 @@ public struct JSONReader {
         return false
     }
 
+    /// Reads a string without hashing it (`hash` is 0): for keys matched with `equals` and
+    /// values such as timestamps that are parsed, not looked up.
+    @inline(__always)
+    public mutating func readUnhashedString() throws(JSONSyntaxError) -> StringRef {
+        try readString(hashing: false)
+    }
+
     /// Reads a string; the reader must be at its opening quote (after whitespace).
+    @inline(__always)
     public mutating func readString() throws(JSONSyntaxError) -> StringRef {
+        try readString(hashing: true)
+    }
+
+    @inline(__always)
+    mutating func readString(hashing: Bool) throws(JSONSyntaxError) -> StringRef {
         skipWhitespace()
         guard pos < end, bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a string") }
         pos &+= 1
@@ -80,7 +93,9 @@ public struct JSONReader {
                 let length = pos - start
                 pos &+= 1
                 let hash: UInt64
-                if escapes {
+                if !hashing {
+                    hash = 0
+                } else if escapes {
                     hash = StableHash.hash(JSONReader.unescape(bytes, start: start, length: length))
                 } else {
                     hash = StableHash.hash(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)]))
