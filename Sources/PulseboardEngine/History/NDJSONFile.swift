@@ -29,6 +29,8 @@ public final class NDJSONFileReader {
     public func next(size: Int = 4 << 20) throws -> [UInt8]? {
         var out = carry
         carry = []
+        // Room for a whole chunk up front: appending 1 MiB reads must not regrow the buffer.
+        out.reserveCapacity(size + (2 << 20))
         while out.count < size && !eof {
             let data = handle.readData(ofLength: 1 << 20)
             compressedBytesRead += data.count
