@@ -289,10 +289,8 @@ public final class Hub: Sendable {
     public func publish(_ transition: AlertTracker.Transition) {
         let event = Hub.alertEvent(transition)
         let groups = state.withLockedValue { Array($0.connections.values) }
-        var delivered = 0
         for group in groups {
             let members = group.members
-            delivered += members.count
             group.loop.execute {
                 for c in members.values { c.deliverAlert(event) }
             }
