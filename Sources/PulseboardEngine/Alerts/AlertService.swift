@@ -39,13 +39,16 @@ public final class AlertService: Service, Sendable {
             "rules": "\(configuration.rules.count)",
             "anomaly": "\(configuration.anomaly.map { $0.metrics.map(\.rawValue).joined(separator: ",") } ?? "off")",
         ])
-        var lastMinute = ingestor.nowMillis() / 60_000
+        let armedMs = ingestor.nowMillis()
+        var lastMinute = armedMs / 60_000
         for await _ in AsyncTimerSequence(interval: .milliseconds(intervalMs), clock: .continuous).cancelOnGracefulShutdown() {
             let now = ingestor.nowMillis()
             var transitions = evaluateRules(nowMs: now)
             if now / 60_000 != lastMinute {
                 lastMinute = now / 60_000
-                transitions += evaluateAnomalies(nowMs: now)
+                // Only minutes watched whole: the first one after start-up may hold a few
+                // seconds of traffic (a client still connecting), which is not a drop.
+                if now - 60_000 >= armedMs { transitions += evaluateAnomalies(nowMs: now) }
             }
             publish(transitions)
         }
