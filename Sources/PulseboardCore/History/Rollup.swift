@@ -40,6 +40,14 @@ public struct Rollup: Sendable, Equatable {
 
     public var npsResponses: UInt64 { npsPromoters + npsPassives + npsDetractors }
 
+    /// Spend in USD.
+    public var spendUSD: Double { Double(spendNanoUSD) / 1e9 }
+
+    /// Mean response time in ms of the interactions that carried one; nil when none did.
+    public var averageResponseMs: Double? {
+        responseCount > 0 ? Double(responseSumMicros) / 1000 / Double(responseCount) : nil
+    }
+
     @inline(__always)
     public mutating func add(_ e: RollupDelta) { add(e, weight: 1) }
 

@@ -112,17 +112,16 @@ public enum KPI: String, Sendable, CaseIterable, Codable {
         case .taskCompletionRate:
             return ratio(r.threadsCompleted, r.threadsCompleted + r.threadsAbandoned)
         case .avgResponseTime:
-            let n = r.responseCount
-            return KPIValue(value: n > 0 ? Double(r.responseSumMicros) / 1000 / Double(n) : nil, n: Int(n))
+            return KPIValue(value: r.averageResponseMs, n: Int(r.responseCount))
         case .p95ResponseTime:
             var v = KPIValue(value: r.responseTimes.quantile(0.95), n: Int(r.responseCount))
             if let x = v.value { v.errorBound = x * QuantileSketch.relativeAccuracy }
             return v
         case .costPerInteraction:
             let n = r[.chatInteraction]
-            return KPIValue(value: n > 0 ? Double(r.spendNanoUSD) / 1e9 / Double(n) : nil, n: Int(n))
+            return KPIValue(value: n > 0 ? r.spendUSD / Double(n) : nil, n: Int(n))
         case .aiSpend:
-            return KPIValue(value: Double(r.spendNanoUSD) / 1e9, n: Int(r[.chatInteraction]))
+            return KPIValue(value: r.spendUSD, n: Int(r[.chatInteraction]))
         case .interactions:
             let n = r[.chatInteraction]
             return KPIValue(value: Double(n), n: Int(n))

@@ -33,10 +33,10 @@ public enum ReportFields {
             ("interactions", .number(Double(r[.chatInteraction]))),
             ("errors", .number(Double(r[.errorTracking]))),
             ("threads_completed", .number(Double(r.threadsCompleted))),
-            ("ai_spend_usd", .number(JSONWriter.rounded(Double(r.spendNanoUSD) / 1e9))),
+            ("ai_spend_usd", .number(JSONWriter.rounded(r.spendUSD))),
         ]
-        if r.responseCount > 0 {
-            m.append(("avg_response_time_ms", .number(JSONWriter.rounded(Double(r.responseSumMicros) / 1000 / Double(r.responseCount)))))
+        if let avg = r.averageResponseMs {
+            m.append(("avg_response_time_ms", .number(JSONWriter.rounded(avg))))
             if let p95 = r.responseTimes.quantile(0.95) { m.append(("p95_response_time_ms", .number(JSONWriter.rounded(p95)))) }
         }
         return m

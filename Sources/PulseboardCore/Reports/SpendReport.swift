@@ -23,17 +23,17 @@ public struct SpendReport: Sendable {
         self.first = first
         self.last = last
         let r = history.rollup(first, last)
-        total = Double(r.spendNanoUSD) / 1e9
+        total = r.spendUSD
         activeUsers = history.activeUsers(first, last)?.count ?? 0
         successfulOutcomes = r.threadsCompleted
         interactions = r[.chatInteraction]
-        daily = (first...last).map { d in (d, Double(history.rollup(d, d).spendNanoUSD) / 1e9) }
-        byModel = models.map { ($0.0, Double($0.1.spendNanoUSD) / 1e9) }.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }
+        daily = (first...last).map { d in (d, history.rollup(d, d).spendUSD) }
+        byModel = models.map { ($0.0, $0.1.spendUSD) }.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }
         guard last == today else { return }
         let monthStart = LocalCalendar.startOfMonth(today)
         let monthEnd = LocalCalendar.adding(months: 1, to: monthStart) - 1
-        let mtd = Double(history.rollup(monthStart, today).spendNanoUSD) / 1e9
-        let recent = Double(history.rollup(today - 7, today - 1).spendNanoUSD) / 1e9 / 7
+        let mtd = history.rollup(monthStart, today).spendUSD
+        let recent = history.rollup(today - 7, today - 1).spendUSD / 7
         monthToDate = mtd
         projectedMonth = mtd + recent * (Double(monthEnd - today) + (1 - min(1, max(0, todayFraction))))
     }
