@@ -31,16 +31,10 @@ public struct AlertRulesParser: Sendable {
 
     public func parse(_ bytes: [UInt8]) -> Result<AlertConfiguration, SpecErrors> {
         let root: JSONValue
-        let positions: [String: (line: Int, column: Int)]
-        do {
-            (root, positions) = try JSONValue.parseWithPositions(bytes)
-        } catch {
-            return .failure(SpecErrors([SpecError(path: "$", line: error.line, column: error.column, message: "malformed JSON: \(error.message)")]))
-        }
-        var c = DashboardSpecParser.Context(positions: positions)
-        guard case .object = root else {
-            c.fail("$", "must be a JSON object with rules and anomaly")
-            return .failure(SpecErrors(c.errors))
+        var c: DashboardSpecParser.Context
+        switch DashboardSpecParser.Context.document(bytes, notAnObject: "must be a JSON object with rules and anomaly") {
+        case .success(let d): (root, c) = d
+        case .failure(let e): return .failure(e)
         }
         c.unknownKeys(root, at: "$", allowed: AlertRulesParser.topKeys)
         var config = AlertConfiguration()

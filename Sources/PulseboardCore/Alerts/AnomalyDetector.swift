@@ -7,13 +7,18 @@ public enum AnomalyMetric: String, Sendable, CaseIterable {
     /// `error_tracking` events per minute; only a rise is unusual.
     case errors
 
+    /// The event type counted; nil for all events.
+    public var eventType: EventType? {
+        switch self {
+        case .events: nil
+        case .interactions: .chatInteraction
+        case .errors: .errorTracking
+        }
+    }
+
     /// The rate in `rollup` (counts over its period).
     public func count(in rollup: Rollup) -> Double {
-        switch self {
-        case .events: Double(rollup.events)
-        case .interactions: Double(rollup[.chatInteraction])
-        case .errors: Double(rollup[.errorTracking])
-        }
+        Double(eventType.map { rollup[$0] } ?? rollup.events)
     }
 
     /// Whether a drop is an anomaly too.

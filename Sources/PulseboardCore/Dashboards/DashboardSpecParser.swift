@@ -35,6 +35,24 @@ public struct DashboardSpecParser: Sendable {
             errors.append(SpecError(path: path, line: pos.line, column: pos.column, message: message))
         }
 
+        /// Parses a JSON document that must be an object (else the error `notAnObject`), keeping
+        /// each value's position for the errors that follow.
+        static func document(_ bytes: [UInt8], notAnObject: String) -> Result<(root: JSONValue, context: Context), SpecErrors> {
+            let root: JSONValue
+            let positions: [String: (line: Int, column: Int)]
+            do {
+                (root, positions) = try JSONValue.parseWithPositions(bytes)
+            } catch {
+                return .failure(SpecErrors([SpecError(path: "$", line: error.line, column: error.column, message: "malformed JSON: \(error.message)")]))
+            }
+            var c = Context(positions: positions)
+            guard case .object = root else {
+                c.fail("$", notAnObject)
+                return .failure(SpecErrors(c.errors))
+            }
+            return .success((root, c))
+        }
+
         mutating func unknownKeys(_ value: JSONValue, at path: String, allowed: [String]) {
             guard case .object(let members) = value else { return }
             for (k, _) in members where !allowed.contains(k) {
@@ -51,16 +69,10 @@ public struct DashboardSpecParser: Sendable {
     /// Parses a spec. `fileId` (the file name without `.json`) must match the spec's `id` when given.
     public func parse(_ bytes: [UInt8], fileId: String? = nil) -> Result<DashboardSpec, SpecErrors> {
         let root: JSONValue
-        let positions: [String: (line: Int, column: Int)]
-        do {
-            (root, positions) = try JSONValue.parseWithPositions(bytes)
-        } catch {
-            return .failure(SpecErrors([SpecError(path: "$", line: error.line, column: error.column, message: "malformed JSON: \(error.message)")]))
-        }
-        var c = Context(positions: positions)
-        guard case .object = root else {
-            c.fail("$", "a dashboard must be a JSON object with id, title and widgets")
-            return .failure(SpecErrors(c.errors))
+        var c: Context
+        switch Context.document(bytes, notAnObject: "a dashboard must be a JSON object with id, title and widgets") {
+        case .success(let d): (root, c) = d
+        case .failure(let e): return .failure(e)
         }
         c.unknownKeys(root, at: "$", allowed: DashboardSpecParser.topKeys)
 

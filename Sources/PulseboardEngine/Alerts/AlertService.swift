@@ -99,11 +99,7 @@ public final class AlertService: Service, Sendable {
 
     /// Events of `metric` in the last 60 s of the live windows.
     static func lastMinute(_ metric: AnomalyMetric, ingestor: Ingestor) -> Double? {
-        let filter: MetricQuery.Filter? = switch metric {
-        case .events: nil
-        case .interactions: .init(key: "event_type", value: "chat_interaction")
-        case .errors: .init(key: "event_type", value: "error_tracking")
-        }
+        let filter = metric.eventType.map { MetricQuery.Filter(key: "event_type", value: $0.name) }
         guard let r = try? ingestor.query(MetricQuery(metric: .events, windowSeconds: 60, filter: filter)) else { return nil }
         return r.value ?? 0
     }

@@ -58,7 +58,7 @@ public struct HistoryImporter: Sendable {
         var p = Progress()
         let done = history.importedEvents(importId)
         let recorder = ImportRecorder(history: history, importId: importId, nowMs: nowMs, weight: weight)
-        defer { _ = try? recorder.finish() }
+        defer { try? recorder.finish() }
         var sinceFlush = 0
         while var chunk = try next() {
             var lines = HistoryImporter.countLines(chunk)
@@ -137,10 +137,8 @@ final class ImportRecorder: @unchecked Sendable {
     }
 
     /// Waits for everything queued; throws a failure of the second stage.
-    @discardableResult
-    func finish() throws -> Bool {
+    func finish() throws {
         queue.sync {}
         if let e = lock.withLock({ failure }) { throw e }
-        return true
     }
 }

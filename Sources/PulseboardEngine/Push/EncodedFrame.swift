@@ -38,20 +38,12 @@ public struct EncodedFrame: Sendable {
 
 /// Wire framing shared by the hub and the transports.
 public enum PushWire {
-    /// One SSE event as an HTTP/1.1 chunk.
-    public static func sseEvent(id: UInt64, event: String, json: [UInt8]) -> ByteBuffer {
+    /// One SSE event as an HTTP/1.1 chunk. Without an `id` (alerts) it does not move the
+    /// client's `Last-Event-ID`.
+    public static func sseEvent(id: UInt64? = nil, event: String, json: [UInt8]) -> ByteBuffer {
         var body = ByteBuffer()
         body.reserveCapacity(json.count + 48)
-        body.writeString("id: \(id)\nevent: \(event)\ndata: ")
-        body.writeBytes(json)
-        body.writeString("\n\n")
-        return chunk(body)
-    }
-
-    /// One SSE event without an id (it does not move the client's `Last-Event-ID`).
-    public static func sseEvent(event: String, json: [UInt8]) -> ByteBuffer {
-        var body = ByteBuffer()
-        body.reserveCapacity(json.count + 32)
+        if let id { body.writeString("id: \(id)\n") }
         body.writeString("event: \(event)\ndata: ")
         body.writeBytes(json)
         body.writeString("\n\n")
