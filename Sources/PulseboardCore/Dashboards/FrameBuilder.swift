@@ -95,11 +95,7 @@ public struct FrameBuilder: Sendable {
         _ w: DashboardSpec.Widget, spec: DashboardSpec, variables: [String: String],
         query: (MetricQuery) -> Result<QueryResult, QueryError>
     ) -> JSONValue {
-        switch w.type {
-        case .text: return .object([("text", .string(w.text ?? ""))])
-        case .alertList: return alertList([])
-        default: break
-        }
+        if w.type == .text { return .object([("text", .string(w.text ?? ""))]) }
         guard let q = w.query else { return .object([]) }
         let mq = spec.metricQuery(q, variables: variables)
         var members: [(String, JSONValue)] = []
