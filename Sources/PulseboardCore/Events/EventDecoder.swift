@@ -1,3 +1,5 @@
+import Foundation
+
 /// Decodes and validates ingest bodies (`{events, context}` JSON batches or NDJSON) into
 /// `DecodedBatch`es, in one pass over the bytes and without per-event allocation.
 ///
@@ -18,13 +20,38 @@ public struct EventDecoder: Sendable {
     let schema: EventSchema
     let typeHashes: [UInt64]
     let requiredMasks: [UInt64]
+    /// What `readTyped` needs of each typed field, flat and free of reference counting:
+    /// `facts[type * factsStride + field]`.
+    let facts: [FieldFacts]
+    let factsStride: Int
+    /// The enum values' hashes of every enumeration field, back to back.
+    let enumHashes: [UInt64]
+    /// Whether event, session and thread ids are hashed (deduplication and live sessions need
+    /// them; a history backfill does not, and skips the work).
+    public let hashesIds: Bool
 
-    public init(limits: IngestLimits = IngestLimits(), dimensions: DimensionSet = DimensionSet()) {
+    public init(limits: IngestLimits = IngestLimits(), dimensions: DimensionSet = DimensionSet(), hashesIds: Bool = true) {
         self.limits = limits
         self.dimensions = dimensions
         self.schema = .seed
         self.typeHashes = EventType.seedTypes.map { StableHash.hash($0.name) }
         self.requiredMasks = EventType.allCases.map { EventSchema.seed.requiredMask($0) }
+        self.hashesIds = hashesIds
+        let stride = EventSchema.seed.fields.map(\.count).max() ?? 0
+        var facts = [FieldFacts](repeating: FieldFacts(), count: stride * EventSchema.seed.fields.count)
+        var enumHashes: [UInt64] = []
+        for (t, fields) in EventSchema.seed.fields.enumerated() {
+            for (i, f) in fields.enumerated() {
+                let dimension = dimensions.index(ofHash: f.nameHash)
+                facts[t * stride + i] = FieldFacts(
+                    f, dimension: dimension, enumStart: enumHashes.count,
+                    hashing: dimension != nil || f.role == .model || (f.role == .threadId && hashesIds))
+                enumHashes += f.enumHashes
+            }
+        }
+        self.facts = facts
+        self.factsStride = stride
+        self.enumHashes = enumHashes
     }
 
     /// Decodes `bytes` into `batch` (which is cleared first). Throws only when the body as a whole
@@ -96,8 +123,9 @@ public struct EventDecoder: Sendable {
         let n = bytes.count
         var line = 0
         while lineStart < n {
-            var lineEnd = lineStart
-            while lineEnd < n, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            // libc's vectorised memchr finds the line's end.
+            let lineEnd = memchr(bytes.baseAddress! + lineStart, 0x0A, n - lineStart)
+                .map { UnsafeRawPointer($0) - bytes.baseAddress! } ?? n
             var r = JSONReader(bytes, start: lineStart, end: lineEnd)
             r.skipWhitespace()
             if !r.atEnd {
@@ -253,7 +281,7 @@ public struct EventDecoder: Sendable {
                 } else if r.equals(key, "event_id") {
                     if r.readNull() { continue }
                     guard r.nextKind() == .string else { try r.skipValue(); problem = problem ?? ("event_id", "must be a string"); continue }
-                    let s = try r.readString()
+                    let s = try r.readString(hashing: hashesIds)
                     if s.length == 0 || Int(s.length) > limits.maxIdBytes {
                         problem = problem ?? ("event_id", "must be 1 to \(limits.maxIdBytes) bytes")
                     }
@@ -266,7 +294,7 @@ public struct EventDecoder: Sendable {
                 } else if r.equals(key, "session_id") {
                     if r.readNull() { continue }
                     guard r.nextKind() == .string else { try r.skipValue(); problem = problem ?? ("session_id", "must be a string"); continue }
-                    let s = try r.readString()
+                    let s = try r.readString(hashing: hashesIds)
                     if Int(s.length) > limits.maxIdBytes { problem = problem ?? ("session_id", "longer than \(limits.maxIdBytes) bytes") }
                     if s.length > 0 { e.session = s }
                 } else if r.equals(key, "context") {
@@ -374,7 +402,7 @@ public struct EventDecoder: Sendable {
         r.pos += 1
         var count = 0
         var seen: UInt64 = 0
-        let fields = schema.fields[Int(e.type.rawValue)]
+        let type = Int(e.type.rawValue)
         if !r.consume(UInt8(ascii: "}")) {
             repeat {
                 let key = try r.readString()
@@ -383,12 +411,11 @@ public struct EventDecoder: Sendable {
                 var handled = false
                 if let fi = schema.fieldIndex(type: e.type, nameHash: key.hash) {
                     handled = true
-                    let f = fields[fi]
                     if r.readNull() {
                         // An explicit null counts as absent.
                     } else {
                         seen |= 1 << UInt64(fi)
-                        try readTyped(&r, field: f, event: &e, batch: &batch, problem: &problem)
+                        try readTyped(&r, type: type, field: fi, event: &e, batch: &batch, problem: &problem)
                     }
                 }
                 if !handled {
@@ -402,35 +429,37 @@ public struct EventDecoder: Sendable {
         } else if r.pos - start > limits.maxPropertiesBytes {
             problem = problem ?? ("properties", "\(r.pos - start) bytes; at most \(limits.maxPropertiesBytes) (ingest.max_properties_bytes)")
         }
-        let missing = requiredMasks[Int(e.type.rawValue)] & ~seen
+        let missing = requiredMasks[type] & ~seen
         if missing != 0, problem == nil {
             let fi = missing.trailingZeroBitCount
-            problem = ("properties." + fields[fi].name, "required")
+            problem = ("properties." + schema.fields[type][fi].name, "required")
         }
     }
 
     /// Reads one typed property, checking its JSON type and enum, and records its role.
     func readTyped(
-        _ r: inout JSONReader, field f: EventSchema.Field, event e: inout DecodedEvent, batch: inout DecodedBatch,
+        _ r: inout JSONReader, type: Int, field fi: Int, event e: inout DecodedEvent, batch: inout DecodedBatch,
         problem: inout (String, String)?
     ) throws(JSONSyntaxError) {
-        func bad(_ reason: String) { problem = problem ?? ("properties." + f.name, reason) }
+        let f = facts[type &* factsStride &+ fi]
+        let hashing = f.hashing
+        func bad(_ reason: String) { problem = problem ?? ("properties." + schema.fields[type][fi].name, reason) }
         let valueStart = r.pos
         var dimRef: StringRef? = nil
-        switch f.type {
+        switch f.kind {
         case .string:
             guard r.nextKind() == .string else { try r.skipValue(); bad("must be a string"); return }
-            let s = try r.readString()
-            dimRef = s
+            let s = try r.readString(hashing: hashing)
+            if hashing { dimRef = s }
             if f.role == .threadId {
                 if Int(s.length) > limits.maxIdBytes { bad("longer than \(limits.maxIdBytes) bytes") }
                 e.thread = s
             }
-            if f.name == "model_used" { e.model = s }
+            if f.role == .model { e.model = s }
         case .enumeration:
-            guard r.nextKind() == .string else { try r.skipValue(); bad("must be \(f.type.description)"); return }
+            guard r.nextKind() == .string else { try r.skipValue(); bad("must be \(schema.fields[type][fi].type.description)"); return }
             let s = try r.readString()
-            guard let k = f.enumHashes.firstIndex(of: s.hash) else { bad("must be \(f.type.description)"); return }
+            guard let k = f.enumIndex(of: s.hash, in: enumHashes) else { bad("must be \(schema.fields[type][fi].type.description)"); return }
             dimRef = s
             if f.role == .threadAction { e.threadAction = Int8(k) }
             if f.role == .feedbackType { e.feedbackType = Int8(k) }
@@ -440,9 +469,9 @@ public struct EventDecoder: Sendable {
             if f.role == .success { e.success = v ? 1 : 0 }
             dimRef = StringRef(start: Int32(valueStart), length: 0, hash: 0, hasEscapes: false)
         case .integer, .number:
-            guard r.nextKind() == .number else { try r.skipValue(); bad("must be \(f.type.description)"); return }
+            guard r.nextKind() == .number else { try r.skipValue(); bad("must be \(schema.fields[type][fi].type.description)"); return }
             let v = try r.readNumber()
-            if f.type == .integer, v.rounded(.towardZero) != v || abs(v) > 9_007_199_254_740_992 {
+            if f.kind == .integer, v.rounded(.towardZero) != v || abs(v) > 9_007_199_254_740_992 {
                 bad("must be an integer")
                 return
             }
@@ -463,7 +492,7 @@ public struct EventDecoder: Sendable {
             dimRef = StringRef(start: Int32(valueStart), length: 0, hash: 0, hasEscapes: false)
         }
         // Typed fields can be dimensions too (`model_used`, `feature_name`, `message_type`, …).
-        if let ref = dimRef, let d = dimensions.index(ofHash: f.nameHash), e.dimMask & (1 << UInt32(d)) == 0 {
+        if let ref = dimRef, f.dimension >= 0, case let d = Int(f.dimension), e.dimMask & (1 << UInt32(d)) == 0 {
             var v = ref
             if v.length == 0, v.hash == 0 {
                 // Non-string value: use its text.
@@ -474,5 +503,43 @@ public struct EventDecoder: Sendable {
             }
             addDimension(d, v, to: &e, batch: &batch)
         }
+    }
+}
+
+/// One typed field as the decoder's hot path reads it (see `EventDecoder.facts`).
+struct FieldFacts: Sendable {
+    enum Kind: UInt8, Sendable { case string, enumeration, boolean, integer, number }
+
+    var kind: Kind = .string
+    var role: EventSchema.Role = .none
+    /// Whether a string value is hashed (a dimension, the model, a thread id).
+    var hashing = false
+    /// The dimension this field feeds, or -1.
+    var dimension: Int8 = -1
+    var enumStart: Int32 = 0
+    var enumCount: Int32 = 0
+
+    init() {}
+
+    init(_ f: EventSchema.Field, dimension: Int?, enumStart: Int, hashing: Bool) {
+        switch f.type {
+        case .string: kind = .string
+        case .enumeration: kind = .enumeration
+        case .boolean: kind = .boolean
+        case .integer: kind = .integer
+        case .number: kind = .number
+        }
+        role = f.role
+        self.hashing = hashing
+        self.dimension = Int8(dimension ?? -1)
+        self.enumStart = Int32(enumStart)
+        self.enumCount = Int32(f.enumHashes.count)
+    }
+
+    /// The position of the enum value hashing to `hash`.
+    @inline(__always)
+    func enumIndex(of hash: UInt64, in hashes: [UInt64]) -> Int? {
+        for k in 0..<Int(enumCount) where hashes[Int(enumStart) + k] == hash { return k }
+        return nil
     }
 }

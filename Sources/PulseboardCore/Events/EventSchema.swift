@@ -45,7 +45,7 @@ public struct EventSchema: Sendable {
 
     /// What a typed field feeds in the aggregates.
     public enum Role: Sendable, Equatable {
-        case none, threadId, responseTime, tokens, success, duration, threadAction, score, feedbackType
+        case none, threadId, model, responseTime, tokens, success, duration, threadAction, score, feedbackType
     }
 
     /// Fields of each seed type, indexed by `EventType.rawValue`.
@@ -62,7 +62,7 @@ public struct EventSchema: Sendable {
             Field("prompt_length", .integer, required: true),
             Field("response_length", .integer),
             Field("response_time_ms", .number, role: .responseTime),
-            Field("model_used", .string),
+            Field("model_used", .string, role: .model),
             Field("tokens_consumed", .integer, role: .tokens),
             Field("is_follow_up", .boolean, required: true),
         ],

@@ -88,6 +88,13 @@ public struct JSONReader {
         let start = pos
         var escapes = false
         while pos < end {
+            // Eight bytes at a time up to the first quote, backslash or control character.
+            if pos &+ 8 <= end {
+                let w = bytes.loadUnaligned(fromByteOffset: pos, as: UInt64.self)
+                let stop = JSONReader.specialBytes(UInt64(littleEndian: w))
+                if stop == 0 { pos &+= 8; continue }
+                pos &+= stop.trailingZeroBitCount >> 3
+            }
             let c = bytes[pos]
             if c == UInt8(ascii: "\"") {
                 let length = pos - start
@@ -126,6 +133,17 @@ public struct JSONReader {
             }
         }
         throw error("unterminated string")
+    }
+
+    /// A mask with the high bit set in the lowest byte of `w` that is a quote, a backslash or a
+    /// control character (bytes above it may be flagged spuriously; that one is exact).
+    @inline(__always)
+    static func specialBytes(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = w ^ (ones &* 0x22)
+        let slash = w ^ (ones &* 0x5C)
+        return ((quote &- ones) & ~quote | (slash &- ones) & ~slash | (w &- ones &* 0x20) & ~w) & highs
     }
 
     /// Reads a number as a `Double` (exact for integers up to 2^53 and short decimals).

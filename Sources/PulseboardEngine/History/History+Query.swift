@@ -1,3 +1,4 @@
+import Dispatch
 import NIOConcurrencyHelpers
 import PulseboardCore
 
@@ -117,10 +118,10 @@ extension History {
 
 extension History {
     /// Hour rollups of `series` with `from <= start < to` (UTC seconds), stored and not yet
-    /// flushed, oldest first. Holds the flush lock so no hour is counted twice or missed.
+    /// flushed, oldest first. Holds the flush gate so no hour is counted twice or missed.
     public func hourRollups(series: Int32, from: Int64, to: Int64) throws -> [(start: Int64, rollup: Rollup)] {
-        flushLock.lock()
-        defer { flushLock.unlock() }
+        flushGate.wait()
+        defer { flushGate.signal() }
         var hours: [Int64: Rollup] = [:]
         for row in try store.rollups(series: series, level: .hour, from: from, to: to) { hours[row.start, default: Rollup()].merge(row.rollup) }
         state.withLockedValue { s in

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import NIOConcurrencyHelpers
 import PulseboardCore
@@ -44,7 +45,7 @@ public final class History: Sendable {
         }
     }
 
-    enum PendingKey: Hashable {
+    enum PendingKey: Hashable, Sendable {
         /// Journal events, by arrival slot.
         case slot(Int64)
         /// A backfill import.
@@ -77,7 +78,9 @@ public final class History: Sendable {
     let activeMask: UInt16
     let minuteRetentionSeconds: Int64
     let state: NIOLockedValueBox<State>
-    let flushLock = NIOLock()
+    /// One flush at a time, from choosing its rows to settling them; a semaphore, not a lock,
+    /// because an import's flush is released by the thread that writes it.
+    let flushGate = DispatchSemaphore(value: 1)
     let logger: Logger
 
     /// Opens history on `store`, reading back what it holds.
@@ -130,8 +133,9 @@ public final class History: Sendable {
         state.withLockedValue { s in
             if case .slot(let slot) = key, (slot + 1) * interval <= s.watermarkMs { s.lateSlots += 1 }
             var p = s.pending.removeValue(forKey: key) ?? Pending()
+            var memo = RecordMemo()
             for e in batch.events where accepted(Int(e.index)) {
-                record(e, batch: batch, bytes: bytes, arrivalMs: arrivalMs, weight: weight, into: &p, state: &s)
+                record(e, batch: batch, bytes: bytes, arrivalMs: arrivalMs, weight: weight, into: &p, state: &s, memo: &memo)
             }
             s.pending[key] = p
         }
@@ -140,7 +144,7 @@ public final class History: Sendable {
     @inline(__always)
     func record(
         _ e: DecodedEvent, batch: DecodedBatch, bytes: UnsafeRawBufferPointer, arrivalMs: Int64, weight: UInt64, into p: inout Pending,
-        state s: inout State
+        state s: inout State, memo: inout RecordMemo
     ) {
         let delta = RollupDelta(e, pricePerThousand: pricing.price(modelHash: e.model.hash))
         let second = History.floorDiv(min(e.timestampMs, arrivalMs), 1000)
@@ -156,25 +160,45 @@ public final class History: Sendable {
         p.minutes[MinuteKey(series: SeriesCatalog.all, minute: rootKey), default: Rollup()].add(delta, weight: weight)
         let user = e.user.hash
         if user != 0 {
-            let (index, created) = s.users.intern(user)
-            if created { s.newUsers.append((user, index)) }
-            if active { p.dayUsers[day, default: UserBitset()].insert(index) }
+            memo.enter(user: user, day: day)
+            if active && !memo.activeCounted {
+                let (index, created) = s.users.intern(user)
+                if created { s.newUsers.append((user, index)) }
+                p.dayUsers[day, default: UserBitset()].insert(index)
+                memo.activeCounted = true
+            } else if !active && !memo.interned {
+                let (index, created) = s.users.intern(user)
+                if created { s.newUsers.append((user, index)) }
+            }
+            memo.interned = true
         }
         let seriesUser = active ? user : 0
         batch.forEachDimension(of: e) { dv in
-            add(dv, delta: delta, weight: weight, minute: hourPiece, day: day, user: seriesUser, bytes: bytes, into: &p, state: &s)
+            add(dv, delta: delta, weight: weight, minute: hourPiece, day: day, user: seriesUser, bytes: bytes, into: &p, state: &s, memo: &memo)
         }
     }
 
     @inline(__always)
-    func add(_ dv: DimValue, delta: RollupDelta, weight: UInt64, minute: Int64, day: Int64, user: UInt64, bytes: UnsafeRawBufferPointer, into p: inout Pending, state s: inout State) {
+    func add(
+        _ dv: DimValue, delta: RollupDelta, weight: UInt64, minute: Int64, day: Int64, user: UInt64, bytes: UnsafeRawBufferPointer,
+        into p: inout Pending, state s: inout State, memo: inout RecordMemo
+    ) {
         let d = Int(dv.dimension)
-        let (id, created) = s.catalog.id(dimension: dimensionNames[d], dimensionHash: dimensionHashes[d], valueHash: dv.value.hash) {
-            JSONReader.string(dv.value, in: bytes)
+        let id: Int32
+        if let known = memo.series(dimension: d, valueHash: dv.value.hash) {
+            id = known
+        } else {
+            let (found, created) = s.catalog.id(dimension: dimensionNames[d], dimensionHash: dimensionHashes[d], valueHash: dv.value.hash) {
+                JSONReader.string(dv.value, in: bytes)
+            }
+            if created { s.newSeries.append((found, s.catalog.entries[Int(found)])) }
+            memo.remember(dimension: d, valueHash: dv.value.hash, series: found)
+            id = found
         }
-        if created { s.newSeries.append((id, s.catalog.entries[Int(id)])) }
         p.minutes[MinuteKey(series: id, minute: minute), default: Rollup()].add(delta, weight: weight)
-        if user != 0 { p.seriesDayUsers[SeriesDay(series: id, day: day), default: HyperLogLog()].add(hash: user) }
+        if user != 0, memo.firstTimeToday(series: id) {
+            p.seriesDayUsers[SeriesDay(series: id, day: day), default: HyperLogLog()].add(hash: user)
+        }
     }
 
     // MARK: - Flushing
@@ -210,30 +234,58 @@ public final class History: Sendable {
     }
 
     func flush(nowMs: Int64, _ choose: (inout State) -> (keys: [PendingKey], watermark: Int64?, progress: (String, Int)?)) throws -> Int {
-        flushLock.lock()
-        defer { flushLock.unlock() }
-        var batch = RollupBatch()
-        var restoreKey: PendingKey? = nil
-        let events: Int = state.withLockedValue { s in
+        let prepared = prepareFlush(nowMs: nowMs, choose)
+        try complete(prepared)
+        return prepared.events
+    }
+
+    /// A flush taken out of `pending` (and held in `inFlight`, so queries still see it) but not
+    /// yet written. It holds the flush gate until `complete` releases it.
+    struct PreparedFlush: Sendable {
+        var batch: RollupBatch
+        var restoreKey: PendingKey?
+        var events: Int
+    }
+
+    /// Writes what a backfill import has collected in two halves: the rows are taken out now,
+    /// in line with the recording, and `write` runs the store write, so recording can go on
+    /// while the disk works. The next flush waits until this one is written.
+    func flushImport(_ importId: String, events: Int, nowMs: Int64, write: @escaping @Sendable (@escaping @Sendable () throws -> Void) -> Void) {
+        let prepared = prepareFlush(nowMs: nowMs) { _ in ([.importing(importId)], nil, (importId, events)) }
+        write { [self] in try complete(prepared) }
+    }
+
+    /// Waits for the flush gate, then moves the chosen pending slots into `inFlight` and builds
+    /// their store rows.
+    func prepareFlush(nowMs: Int64, _ choose: (inout State) -> (keys: [PendingKey], watermark: Int64?, progress: (String, Int)?)) -> PreparedFlush {
+        flushGate.wait()
+        return state.withLockedValue { s in
             let (keys, watermark, progress) = choose(&s)
             var p = Pending()
             for k in keys { if let q = s.pending.removeValue(forKey: k) { p.merge(q) } }
-            restoreKey = keys.min { a, b in
+            let restoreKey = keys.min { a, b in
                 if case .slot(let x) = a, case .slot(let y) = b { return x < y }
                 return false
             }
             s.inFlight = p
-            batch = makeBatch(p, nowMs: nowMs, state: &s)
+            var batch = makeBatch(p, nowMs: nowMs, state: &s)
             if let w = watermark, w > s.watermarkMs { batch.watermarkMs = w }
             if let (id, n) = progress { batch.importProgress = (id, n) }
-            return p.events
+            return PreparedFlush(batch: batch, restoreKey: restoreKey, events: p.events)
         }
+    }
+
+    /// Writes a prepared flush and settles it in memory (or, when the store fails, puts it
+    /// back into `pending` for the next flush to retry); releases the flush gate.
+    func complete(_ prepared: PreparedFlush) throws {
+        defer { flushGate.signal() }
+        let batch = prepared.batch
         do {
             try store.apply(batch)
         } catch {
             state.withLockedValue { s in
                 // Put everything back (the watermark has not moved); the next flush retries.
-                if let k = restoreKey { s.pending[k, default: Pending()].merge(s.inFlight) }
+                if let k = prepared.restoreKey { s.pending[k, default: Pending()].merge(s.inFlight) }
                 s.inFlight = Pending()
                 s.newUsers.insert(contentsOf: batch.newUsers, at: 0)
                 s.newSeries.insert(contentsOf: batch.newSeries, at: 0)
@@ -248,7 +300,6 @@ public final class History: Sendable {
             if let p = batch.importProgress { s.imports[p.id] = p.events }
             s.inFlight = Pending()
         }
-        return events
     }
 
     /// The store rows for one flush: minute rows (all traffic) and hour rows added; day rows

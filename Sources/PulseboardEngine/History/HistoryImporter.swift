@@ -30,7 +30,8 @@ public struct HistoryImporter: Sendable {
         limits.maxBodyBytes = .max
         limits.maxEventsPerBatch = .max
         limits.maxFutureSeconds = 86_400
-        self.decoder = EventDecoder(limits: limits, dimensions: dimensions)
+        // History has no use for event, session and thread ids: not hashing them saves time.
+        self.decoder = EventDecoder(limits: limits, dimensions: dimensions, hashesIds: false)
     }
 
     /// Newlines in `bytes` (libc's vectorised `memchr`, one call per line).
@@ -100,8 +101,9 @@ public struct HistoryImporter: Sendable {
     }
 }
 
-/// The second stage of an import: folds decoded chunks into history on a serial queue and
-/// commits progress after the chunks it covers.
+/// The later stages of an import: folds decoded chunks into history on a serial queue, and
+/// writes each commit's rows on another, so recording goes on while the disk works. Progress
+/// is committed with the rows it covers, in order.
 final class ImportRecorder: @unchecked Sendable {
     // @unchecked: `failure` is guarded by `lock`; everything else is immutable.
     let history: History
@@ -109,6 +111,7 @@ final class ImportRecorder: @unchecked Sendable {
     let nowMs: Int64
     let weight: UInt64
     let queue = DispatchQueue(label: "pulseboard.import")
+    let writer = DispatchQueue(label: "pulseboard.import.write")
     let slots = DispatchSemaphore(value: 2)
     let lock = NIOLock()
     var failure: (any Error)?
@@ -131,14 +134,19 @@ final class ImportRecorder: @unchecked Sendable {
                 history.record(batch, bytes: bytes, arrivalMs: nowMs, importId: importId, weight: weight) { _ in true }
             }
             if let lines = commitLines {
-                do { try history.flushImport(importId, events: lines, nowMs: nowMs) } catch { lock.withLock { failure = error } }
+                history.flushImport(importId, events: lines, nowMs: nowMs) { [self] write in
+                    writer.async { [self] in
+                        do { try write() } catch { lock.withLock { if failure == nil { failure = error } } }
+                    }
+                }
             }
         }
     }
 
-    /// Waits for everything queued; throws a failure of the second stage.
+    /// Waits for everything queued and written; throws a failure of a later stage.
     func finish() throws {
         queue.sync {}
+        writer.sync {}
         if let e = lock.withLock({ failure }) { throw e }
     }
 }

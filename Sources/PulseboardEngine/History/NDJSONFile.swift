@@ -31,7 +31,10 @@ public final class NDJSONFileReader {
         carry = []
         // Room for a whole chunk up front: appending 1 MiB reads must not regrow the buffer.
         out.reserveCapacity(size + (2 << 20))
-        while out.count < size && !eof {
+        if !gzip {
+            try readPlain(into: &out, size: size)
+        }
+        while gzip && out.count < size && !eof {
             let data = handle.readData(ofLength: 1 << 20)
             compressedBytesRead += data.count
             if data.isEmpty { eof = true; break }
@@ -43,6 +46,28 @@ public final class NDJSONFileReader {
             out.removeSubrange((lastNewline + 1)...)
         }
         return out
+    }
+
+    /// Reads an uncompressed file straight into `out`'s spare capacity (no intermediate `Data`).
+    func readPlain(into out: inout [UInt8], size: Int) throws {
+        let fd = handle.fileDescriptor
+        var failure: Int32 = 0
+        while out.count < size && !eof {
+            let want = min(1 << 20, out.capacity - out.count)
+            let before = out.count
+            out.append(contentsOf: repeatElement(0, count: want))
+            let n = out.withUnsafeMutableBytes { buf in read(fd, buf.baseAddress! + before, want) }
+            if n < 0 {
+                if errno == EINTR { out.removeLast(want); continue }
+                failure = errno
+                out.removeLast(want)
+                break
+            }
+            out.removeLast(want - n)
+            compressedBytesRead += n
+            if n == 0 { eof = true }
+        }
+        if failure != 0 { throw HistoryError("read failed: \(String(cString: strerror(failure)))") }
     }
 
     func inflate(_ data: Data, into out: inout [UInt8]) throws {
