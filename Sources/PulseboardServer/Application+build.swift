@@ -60,6 +60,7 @@ public func buildApplication(
     OperationsController(ingestor: ingestor, hub: hub).addRoutes(to: router)
     DashboardsController(store: dashboards, ingestor: ingestor, hub: hub, authorizer: authorizer).addRoutes(to: router)
     StreamController(hub: hub, store: dashboards, authorizer: authorizer, telemetry: telemetry).addRoutes(to: router)
+    PagesController(publicDir: configuration.paths.publicDir).addRoutes(to: router)
     let endpoints = PushEndpoints(
         hub: hub, store: dashboards, authorizer: authorizer, telemetry: telemetry,
         corsOrigins: Set(configuration.server.corsAllowedOrigins), maxConnections: configuration.server.maxConnections)

@@ -37,9 +37,14 @@ import Testing
             let (q2, j) = try await client.getJSON("/api/metrics/query?metric=events&key=viewer-secret-0123456789")
             #expect(q2 == .ok)
             #expect(j?["value"]?.number == 2)
-            // Ingest keys are never taken from the URL.
-            let (s6, _, _) = try await client.ingest(batch + "", headers: [:])
-            #expect(s6 == .unauthorized)
+            // sendBeacon cannot set headers: an ingest key may come as ?key= (text/plain is read
+            // as JSON); an admin key never does, since URLs end up in logs.
+            let (s6, _, _) = try await client.ingest(batch, contentType: "text/plain", query: "?key=ingest-secret-0123456789")
+            #expect(s6 == .ok)
+            let (s7, _, _) = try await client.ingest(batch, query: "?key=admin-secret-0123456789")
+            #expect(s7 == .unauthorized)
+            let (m1, _) = try await client.getJSON("/api/metrics/query?metric=events&key=admin-secret-0123456789")
+            #expect(m1 == .unauthorized)
             let health = try await client.execute(uri: "/health", method: .get) { $0.status }
             #expect(health == .ok)
         }

@@ -39,10 +39,12 @@ func withApp(_ configuration: PulseboardConfiguration, clock: any WallClock = Sy
 
 extension TestClientProtocol {
     /// POSTs `json` to the ingest endpoint and returns status, headers and parsed body.
-    func ingest(_ json: String, contentType: String = "application/json", headers extra: HTTPFields = [:]) async throws -> (HTTPResponse.Status, HTTPFields, JSONValue?) {
+    func ingest(
+        _ json: String, contentType: String = "application/json", headers extra: HTTPFields = [:], query: String = ""
+    ) async throws -> (HTTPResponse.Status, HTTPFields, JSONValue?) {
         var headers: HTTPFields = [.contentType: contentType]
         headers.append(contentsOf: extra)
-        return try await execute(uri: "/api/analytics/events", method: .post, headers: headers, body: ByteBuffer(string: json)) { r in
+        return try await execute(uri: "/api/analytics/events" + query, method: .post, headers: headers, body: ByteBuffer(string: json)) { r in
             (r.status, r.headers, try? JSONValue.parse(Array(r.body.readableBytesView)))
         }
     }

@@ -46,9 +46,11 @@ extension Aggregator {
             }
             points = list
         }
-        return QueryResult(
+        var result = QueryResult(
             query: q, value: value, series: points, bucketSeconds: Int(ring.width), groups: nil,
             sampleSize: Aggregator.sampleSize(q.metric, state, typeFilter))
+        if needsSketch && !empty { result.histogram = sketch.histogram(bins: Aggregator.histogramBins) }
+        return result
     }
 
     func grouped(_ q: MetricQuery, dimension d: Int, overall: Series, typeFilter: EventType?) -> QueryResult {
@@ -97,6 +99,9 @@ extension Aggregator {
         total.groups = out
         return total
     }
+
+    /// Bars of a `distribution` widget's histogram.
+    public static let histogramBins = 24
 
     func distinct(_ m: Metric, _ s: Series) -> DistinctCounter {
         switch m {

@@ -118,6 +118,34 @@ public struct QuantileSketch: Sendable, Equatable {
         return QuantileSketch.value(forKey: offset + Int32(bins.count - 1))
     }
 
+    /// One bar of a histogram: values in `lower..<upper` and how many there were.
+    public struct Bin: Sendable, Equatable {
+        public var lower: Double
+        public var upper: Double
+        public var count: UInt64
+    }
+
+    /// The distribution as `bins` equal-width bars from 0 to the 99.5th percentile (rounded up to
+    /// a readable step); the few values above it count in the last bar. Empty when empty.
+    public func histogram(bins n: Int) -> [Bin] {
+        guard count > 0, n > 0, let top = quantile(0.995), top > 0 else { return [] }
+        let step = QuantileSketch.niceStep(top / Double(n))
+        var out = (0..<n).map { Bin(lower: Double($0) * step, upper: Double($0 + 1) * step, count: 0) }
+        out[0].count = UInt64(zeroCount)
+        for (i, c) in bins.enumerated() where c > 0 {
+            let v = QuantileSketch.value(forKey: offset + Int32(i))
+            out[min(n - 1, Int(v / step))].count += UInt64(c)
+        }
+        return out
+    }
+
+    /// The smallest 1, 2 or 5 × 10^k at least `x`.
+    static func niceStep(_ x: Double) -> Double {
+        let magnitude = pow(10, (log10(x)).rounded(.down))
+        for m in [1.0, 2, 5, 10] where m * magnitude >= x { return m * magnitude }
+        return 10 * magnitude
+    }
+
     public mutating func removeAll() {
         bins.removeAll(keepingCapacity: false)
         zeroCount = 0

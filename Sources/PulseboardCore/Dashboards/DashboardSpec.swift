@@ -102,6 +102,8 @@ public struct DashboardSpec: Sendable {
         public var sparkline: Bool
         public var text: String?
         public var position: GridPosition?
+        /// A `heatmap` widget's query (instead of `query`).
+        public var heatmap: HeatmapQuery? = nil
     }
 
     public var id: String
@@ -135,6 +137,11 @@ public struct DashboardSpec: Sendable {
     public func kpiQuery(_ q: KPIQuerySpec, variables values: [String: String]) -> KPIQuery {
         KPIQuery(kpi: q.kpi, days: q.days, filter: filter(key: q.filterKey, value: q.filterValue, variables: values), compare: q.compare, trendDays: q.trendDays,
                  untilYesterday: q.untilYesterday)
+    }
+
+    /// The filter of a heatmap query for resolved variable values.
+    public func heatmapFilter(_ q: HeatmapQuery, variables values: [String: String]) -> MetricQuery.Filter? {
+        filter(key: q.filterKey, value: q.filterValue, variables: values)
     }
 
     /// A widget filter with `$variable` resolved; nil without a filter or for `any`.

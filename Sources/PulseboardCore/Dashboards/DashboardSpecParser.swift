@@ -11,10 +11,13 @@ public struct DashboardSpecParser: Sendable {
     public let dimensions: DimensionSet
     /// Longest KPI window, in days (history keeps days this long).
     public let maxKPIDays: Int
+    /// Longest heatmap window, in days (history keeps hour rollups this long).
+    public let maxHeatmapDays: Int
 
-    public init(dimensions: DimensionSet = DimensionSet(), maxKPIDays: Int = 730) {
+    public init(dimensions: DimensionSet = DimensionSet(), maxKPIDays: Int = 730, maxHeatmapDays: Int = 90) {
         self.dimensions = dimensions
         self.maxKPIDays = maxKPIDays
+        self.maxHeatmapDays = maxHeatmapDays
     }
 
     static let topKeys = ["$schema", "id", "title", "description", "refresh_ms", "variables", "layout", "widgets"]
@@ -220,17 +223,17 @@ public struct DashboardSpecParser: Sendable {
         case .string(let s)?: c.fail(path + ".type", "unknown widget type '\(s)'; one of " + types); ok = false; typeKnown = false
         default: c.fail(path + ".type", "required: one of " + types); ok = false; typeKnown = false
         }
-        if type == .heatmap {
-            c.fail(path + ".type", "heatmap (hour × weekday, from hourly rollups) is not implemented yet; use timeseries for now")
-            ok = false
-        }
         var title = id
         if let t = value["title"] {
             if case .string(let s) = t { title = s } else { c.fail(path + ".title", "must be a string") }
         }
         var query: DashboardSpec.Query? = nil
         var kpi: DashboardSpec.KPIQuerySpec? = nil
-        if let q = value["query"], q["kpi"] != nil {
+        var heatmap: HeatmapQuery? = nil
+        if type == .heatmap, let q = value["query"] {
+            heatmap = parseHeatmapQuery(q, path: path + ".query", variables: variables, &c)
+            if heatmap == nil { ok = false }
+        } else if let q = value["query"], q["kpi"] != nil {
             kpi = parseKPIQuery(q, path: path + ".query", variables: variables, &c)
             if kpi == nil { ok = false }
             if typeKnown, ![.stat, .timeseries, .gauge].contains(type) {
@@ -285,8 +288,36 @@ public struct DashboardSpecParser: Sendable {
         }
         let position = value["position"].flatMap { parsePosition($0, path: path + ".position", &c) }
         guard ok else { return nil }
-        return .init(id: id, type: type, title: title, query: query, kpi: kpi, unit: unit ?? query?.metric.unit ?? kpi?.kpi.unit, format: format,
-                     thresholds: thresholds, sparkline: sparkline, text: text, position: position)
+        return .init(id: id, type: type, title: title, query: query, kpi: kpi, unit: unit ?? query?.metric.unit ?? kpi?.kpi.unit ?? heatmap?.metric.unit,
+                     format: format, thresholds: thresholds, sparkline: sparkline, text: text, position: position, heatmap: heatmap)
+    }
+
+    /// A heatmap query: `{"metric": "events", "window": "28d", "filter": "org_id:$org_id"}`,
+    /// answered from hour rollups, so the window is whole days up to the hour retention.
+    func parseHeatmapQuery(_ value: JSONValue, path: String, variables: [DashboardSpec.Variable], _ c: inout Context) -> HeatmapQuery? {
+        guard case .object = value else { c.fail(path, "must be an object: {\"metric\": \"events\", \"window\": \"28d\"}"); return nil }
+        c.unknownKeys(value, at: path, allowed: ["metric", "window", "filter"])
+        let names = HeatmapQuery.metrics.map(\.rawValue).joined(separator: ", ")
+        guard case .string(let name)? = value["metric"], let metric = Metric(rawValue: name), HeatmapQuery.metrics.contains(metric) else {
+            c.fail(path + ".metric", "a heatmap shows one of " + names + " (from hour rollups)"); return nil
+        }
+        var window = "\(HeatmapQuery.defaultDays)d"
+        var days = HeatmapQuery.defaultDays
+        if let w = value["window"] {
+            guard case .string(let s) = w, s.hasSuffix("d"), let n = Int(s.dropLast()), n >= 7, n <= maxHeatmapDays else {
+                c.fail(path + ".window", "must be whole days from 7d to \(maxHeatmapDays)d (hour rollups are kept \(maxHeatmapDays) days), e.g. 28d"); return nil
+            }
+            (window, days) = (s, n)
+        }
+        var query = HeatmapQuery(metric: metric, window: window, days: days)
+        if let f = value["filter"] {
+            guard let filter = parseFilter(f, path: path + ".filter", variables: variables, &c) else { return nil }
+            guard dimensions.index(of: filter.key) != nil else {
+                c.fail(path + ".filter", "unknown dimension '\(filter.key)'; one of " + dimensions.names.joined(separator: ", ")); return nil
+            }
+            (query.filterKey, query.filterValue) = (filter.key, filter.value)
+        }
+        return query
     }
 
     func parseQuery(_ value: JSONValue, path: String, variables: [DashboardSpec.Variable], _ c: inout Context) -> DashboardSpec.Query? {

@@ -17,6 +17,8 @@ public struct FrameBuilder: Sendable {
                 out.append((w.id, kpi(spec.kpiQuery(k, variables: variables), unit: w.unit, thresholds: w.thresholds, source: source)))
             } else if w.type == .alertList {
                 out.append((w.id, alertList(source.alerts(limit: FrameBuilder.alertListSize))))
+            } else if let h = w.heatmap {
+                out.append((w.id, heatmap(h, unit: w.unit, grid: source.hourOfWeek(filter: spec.heatmapFilter(h, variables: variables), days: h.days))))
             } else {
                 out.append((w.id, widget(w, spec: spec, variables: variables, query: source.query)))
             }
@@ -69,6 +71,37 @@ public struct FrameBuilder: Sendable {
         return .object(members)
     }
 
+    /// A `heatmap` widget: `cells` holds 7 rows (Monday first, in the history time zone) of 24
+    /// hourly values, 0 where an hour had no data; `value` is the busiest cell.
+    public func heatmap(_ q: HeatmapQuery, unit: String?, grid: Result<HourOfWeekGrid, QueryError>) -> JSONValue {
+        let g: HourOfWeekGrid
+        switch grid {
+        case .success(let v): g = v
+        case .failure(let e): return .object([("error", .string(e.message))])
+        }
+        var members: [(String, JSONValue)] = []
+        if let unit { members.append(("unit", .string(unit))) }
+        var rows: [JSONValue] = []
+        var top: Double? = nil
+        var n: UInt64 = 0
+        for day in 0..<7 {
+            var row: [JSONValue] = []
+            for hour in 0..<24 {
+                let i = day * 24 + hour
+                n += q.metric == .responseTimeMs ? g.cells[i].responseCount : g.cells[i].events
+                let v = q.value(of: g.cells[i], hours: g.hours[i]) ?? 0
+                top = max(top ?? v, v)
+                row.append(.number(JSONWriter.rounded(v)))
+            }
+            rows.append(.array(row))
+        }
+        if let top { members.append(("value", .number(JSONWriter.rounded(top)))) }
+        members.append(("n", .number(Double(n))))
+        members.append(("cells", .array(rows)))
+        members.append(("days", .number(Double(q.days))))
+        return .object(members)
+    }
+
     /// Alerts an `alert_list` widget shows.
     public static let alertListSize = 10
 
@@ -103,6 +136,7 @@ public struct FrameBuilder: Sendable {
 
         if w.type == .distribution {
             var percentiles: [(String, JSONValue)] = []
+            var histogram: [QuantileSketch.Bin] = []
             var n = 0
             for agg in ["avg", "p50", "p90", "p95", "p99", "max"] {
                 var pq = mq
@@ -110,6 +144,7 @@ public struct FrameBuilder: Sendable {
                 if case .success(let r) = query(pq) {
                     n = r.sampleSize
                     if let v = r.value { percentiles.append((agg, .number(JSONWriter.rounded(v)))) }
+                    if agg == "p50", let h = r.histogram { histogram = h }
                 }
             }
             if let p95 = percentiles.first(where: { $0.0 == "p95" })?.1, case .number(let v) = p95 {
@@ -117,6 +152,13 @@ public struct FrameBuilder: Sendable {
                 if let t = w.thresholds { members.append(("status", .string(t.status(of: v)))) }
             }
             members.append(("percentiles", .object(percentiles)))
+            if let first = histogram.first {
+                // Equal-width bars from 0: their width and counts (an array, so a delta resends it whole).
+                members.append(("histogram", .object([
+                    ("bin_width", .number(JSONWriter.rounded(first.upper - first.lower))),
+                    ("counts", .array(histogram.map { .number(Double($0.count)) })),
+                ])))
+            }
             members.append(("n", .number(Double(n))))
             return .object(members)
         }

@@ -76,8 +76,14 @@ public protocol FrameSource {
     func kpi(_ q: KPIQuery) -> Result<KPIResult, QueryError>
     /// What an `alert_list` widget shows: firing alerts, then the latest resolved, at most `limit`.
     func alerts(limit: Int) -> [Alert]
+    /// What a `heatmap` widget shows: the last `days` days of hour rollups of the series
+    /// `filter` selects, merged by local hour of the week.
+    func hourOfWeek(filter: MetricQuery.Filter?, days: Int) -> Result<HourOfWeekGrid, QueryError>
 }
 
 extension FrameSource {
     public func alerts(limit: Int) -> [Alert] { [] }
+    public func hourOfWeek(filter: MetricQuery.Filter?, days: Int) -> Result<HourOfWeekGrid, QueryError> {
+        .failure(QueryError(.unsupported, "a heatmap needs history; this server runs without a rollup store"))
+    }
 }

@@ -165,4 +165,6 @@ public struct QueryResult: Sendable, Equatable {
     public var groups: [Group]?
     /// Events behind the value (sample size).
     public var sampleSize: Int
+    /// The window's response-time distribution, for quantile queries (`distribution` widgets).
+    public var histogram: [QuantileSketch.Bin]? = nil
 }

@@ -383,4 +383,13 @@ public final class Hub: Sendable {
     public func counts() -> (topics: Int, subscribers: Int) {
         state.withLockedValue { s in (s.topics.count, s.topics.values.reduce(0) { $0 + $1.subscriberCount }) }
     }
+
+    /// Stream subscribers per dashboard id (every variable combination), for the dashboard list.
+    public func subscribersByDashboard() -> [String: Int] {
+        state.withLockedValue { s in
+            var out: [String: Int] = [:]
+            for t in s.topics.values where t.subscriberCount > 0 { out[t.spec.id, default: 0] += t.subscriberCount }
+            return out
+        }
+    }
 }

@@ -29,12 +29,16 @@ public struct Authorizer: Sendable {
             queryKey: request.uri.queryParameters.get("key"))
     }
 
-    /// Throws 401/403 unless the presented key has `scope` (the query key counts for `read` only).
+    /// Throws 401/403 unless the presented key has `scope`. The `key` query parameter counts for
+    /// `read` (EventSource, wallboards) and `ingest` (sendBeacon), never for an admin key: URLs
+    /// end up in logs and browser history.
     public func require(_ scope: APIKey.Scope, authorization: String?, keyHeader: String?, queryKey: String?) throws(APIError) {
         guard isEnabled else { return }
-        let secret = Authorizer.presentedSecret(authorization: authorization, keyHeader: keyHeader, queryKey: scope == .read ? queryKey : nil)
-        guard let secret else { throw APIError.unauthorized(scope) }
+        let headerSecret = Authorizer.presentedSecret(authorization: authorization, keyHeader: keyHeader, queryKey: nil)
+        let fromQuery = headerSecret == nil && scope != .admin
+        guard let secret = headerSecret ?? (fromQuery ? queryKey : nil) else { throw APIError.unauthorized(scope) }
         for key in keys where Authorizer.constantTimeEquals(key.secret, secret) {
+            if fromQuery && key.scopes.contains(.admin) { throw APIError.unauthorized(scope) }
             if key.allows(scope) { return }
             throw APIError(.forbidden, code: "forbidden", "key '\(key.name)' lacks the '\(scope.rawValue)' scope")
         }

@@ -26,6 +26,7 @@ struct DashboardsController<Context: RequestContext>: Sendable {
 
     func list(_ request: Request) throws -> Response {
         try authorizer.require(.read, request)
+        let subscribers = hub.subscribersByDashboard()
         var w = JSONWriter()
         w.beginArray()
         for e in store.all() {
@@ -35,6 +36,7 @@ struct DashboardsController<Context: RequestContext>: Sendable {
             w.key("title"); w.string(spec.title)
             w.key("refresh_ms"); w.int(spec.refreshMs)
             w.key("widgets"); w.int(spec.widgets.count)
+            w.key("subscribers"); w.int(subscribers[spec.id] ?? 0)
             w.key("variables")
             w.beginObject()
             for v in spec.variables {
