@@ -26,6 +26,9 @@ public struct EventDecoder: Sendable {
     let factsStride: Int
     /// The enum values' hashes of every enumeration field, back to back.
     let enumHashes: [UInt64]
+    /// Field name hashes, `fieldNames[type * factsStride + field]` (0 past a type's fields).
+    let fieldNames: [UInt64]
+    let fieldCounts: [Int]
     /// Whether event, session and thread ids are hashed (deduplication and live sessions need
     /// them; a history backfill does not, and skips the work).
     public let hashesIds: Bool
@@ -49,6 +52,12 @@ public struct EventDecoder: Sendable {
                 enumHashes += f.enumHashes
             }
         }
+        var names = [UInt64](repeating: 0, count: stride * EventSchema.seed.fields.count)
+        for (t, fields) in EventSchema.seed.fields.enumerated() {
+            for (i, f) in fields.enumerated() { names[t * stride + i] = f.nameHash }
+        }
+        self.fieldNames = names
+        self.fieldCounts = EventSchema.seed.fields.map(\.count)
         self.facts = facts
         self.factsStride = stride
         self.enumHashes = enumHashes
@@ -409,7 +418,7 @@ public struct EventDecoder: Sendable {
                 try r.expect(UInt8(ascii: ":"))
                 count += 1
                 var handled = false
-                if let fi = schema.fieldIndex(type: e.type, nameHash: key.hash) {
+                if let fi = fieldIndex(type: type, nameHash: key.hash) {
                     handled = true
                     if r.readNull() {
                         // An explicit null counts as absent.
@@ -434,6 +443,14 @@ public struct EventDecoder: Sendable {
             let fi = missing.trailingZeroBitCount
             problem = ("properties." + schema.fields[type][fi].name, "required")
         }
+    }
+
+    /// The typed field of `type` whose name hashes to `nameHash`.
+    @inline(__always)
+    func fieldIndex(type: Int, nameHash: UInt64) -> Int? {
+        let base = type &* factsStride
+        for i in 0..<fieldCounts[type] where fieldNames[base &+ i] == nameHash { return i }
+        return nil
     }
 
     /// Reads one typed property, checking its JSON type and enum, and records its role.

@@ -23,27 +23,16 @@ public final class LiveFrameSource: FrameSource {
         guard let history = ingestor.history else {
             return .failure(QueryError(.unsupported, "a heatmap needs history; this server runs without a rollup store"))
         }
-        var grid = HourOfWeekGrid()
         var series = SeriesCatalog.all
         if let f = filter {
-            guard let id = history.seriesId(dimension: f.key, value: f.value) else { return .success(grid) }
+            guard let id = history.seriesId(dimension: f.key, value: f.value) else { return .success(HourOfWeekGrid()) }
             series = id
         }
-        // The last `days` × 24 hours, the current one included.
-        let to = History.floorDiv(nowMs, 3_600_000) * 3600 + 3600
-        let from = to - Int64(days) * 86_400
-        let calendar = history.calendar
-        for t in stride(from: from, to: to, by: 3600) {
-            grid.hours[HourOfWeekGrid.cell(ofSecond: t, offset: calendar.offset(atSecond: t))] += 1
-        }
         do {
-            for row in try history.hourRollups(series: series, from: from, to: to) {
-                grid.cells[HourOfWeekGrid.cell(ofSecond: row.start, offset: calendar.offset(atSecond: row.start))].merge(row.rollup)
-            }
+            return .success(try history.hourOfWeek(series: series, days: days, nowMs: nowMs))
         } catch {
             return .failure(QueryError(.unsupported, "history could not be read: \(error)"))
         }
-        return .success(grid)
     }
 
     public func query(_ q: MetricQuery) -> Result<QueryResult, QueryError> {

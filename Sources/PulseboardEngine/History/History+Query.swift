@@ -150,3 +150,34 @@ extension History {
         return state.withLockedValue { $0.users.index(of: hash) }
     }
 }
+
+extension History {
+    /// The last `days` × 24 hours of `series` (the current hour included), merged by local hour
+    /// of the week, for heatmaps. The completed hours are read from the store once an hour and
+    /// cached; each call adds only the current hour.
+    public func hourOfWeek(series: Int32, days: Int, nowMs: Int64) throws -> HourOfWeekGrid {
+        let hour = History.floorDiv(nowMs, 3_600_000) * 3600
+        let from = hour + 3600 - Int64(days) * 86_400
+        let calendar = self.calendar
+        let key = "\(series)/\(days)"
+        var grid: HourOfWeekGrid
+        if let cached = hourOfWeekCache.withLockedValue({ $0[key] }), cached.hour == hour {
+            grid = cached.grid
+        } else {
+            grid = HourOfWeekGrid()
+            for t in stride(from: from, to: hour + 3600, by: 3600) {
+                grid.hours[HourOfWeekGrid.cell(ofSecond: t, offset: calendar.offset(atSecond: t))] += 1
+            }
+            for row in try hourRollups(series: series, from: from, to: hour) {
+                grid.cells[HourOfWeekGrid.cell(ofSecond: row.start, offset: calendar.offset(atSecond: row.start))].merge(row.rollup)
+            }
+            hourOfWeekCache.withLockedValue { cache in
+                cache = cache.filter { $0.value.hour == hour }
+                cache[key] = (hour, grid)
+            }
+        }
+        let current = HourOfWeekGrid.cell(ofSecond: hour, offset: calendar.offset(atSecond: hour))
+        for row in try hourRollups(series: series, from: hour, to: hour + 3600) { grid.cells[current].merge(row.rollup) }
+        return grid
+    }
+}

@@ -81,6 +81,8 @@ public final class History: Sendable {
     /// One flush at a time, from choosing its rows to settling them; a semaphore, not a lock,
     /// because an import's flush is released by the thread that writes it.
     let flushGate = DispatchSemaphore(value: 1)
+    /// `hourOfWeek`'s completed hours per series and window, valid for one hour.
+    let hourOfWeekCache = NIOLockedValueBox<[String: (hour: Int64, grid: HourOfWeekGrid)]>([:])
     let logger: Logger
 
     /// Opens history on `store`, reading back what it holds.

@@ -20,7 +20,7 @@ public struct HistoryImporter: Sendable {
 
     public let history: History
     let decoder: EventDecoder
-    public var flushEveryEvents = 1_000_000
+    public var flushEveryEvents = 2_000_000
     /// Each imported event counts this many times (sampled history, as `--demo` seeds it).
     public var weight: UInt64 = 1
 
