@@ -48,7 +48,7 @@ struct ReplayCommand: ParsableCommand {
             let importId = (file as NSString).lastPathComponent + ":" + String(reader.fileBytes)
             var bar = ProgressBar(label: (file as NSString).lastPathComponent, total: Double(max(1, reader.fileBytes)), unit: "bytes")
             let started = Date()
-            let p = try importer.run(importId: importId, nowMs: Int64(Date().timeIntervalSince1970 * 1000), next: { try reader.next() }) { p in
+            let p = try importer.run(importId: importId, nowMs: Int64(Date().timeIntervalSince1970 * 1000), nextChunk: { try reader.nextChunk() }) { p in
                 let rate = Double(p.events) / max(0.001, Date().timeIntervalSince(started))
                 bar.update(Double(reader.compressedBytesRead), detail: "\(p.events) events, \(Int(rate)) events/s")
             }

@@ -113,6 +113,43 @@ import Testing
         #expect(reopened.importedEvents("file-a") == lines.reduce(0) { $0 + $1.filter { $0 == UInt8(ascii: "\n") }.count })
     }
 
+    /// A plain file is read through its memory mapping; a resumed import starts inside a
+    /// chunk when the chunk size changed, and blank lines and a last line without a newline
+    /// count like the others.
+    @Test func mappedFileImportsResumeInsideAChunk() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let history = try HistoryTests.openHistory(dir)
+        let now: Int64 = 1_790_000_000_000
+        var text = ""
+        for i in 0..<200 {
+            text += #"{"event_type":"feature_usage","timestamp":\#(now - 3_600_000 - Int64(i) * 1000),"user_id":"u\#(i % 17)","properties":{"feature_name":"f","action":"click","success":true}}"#
+            text += i % 50 == 0 ? "\n\n" : "\n"
+        }
+        text.removeLast()  // no newline after the last line
+        let path = dir + "/events.ndjson"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let physicalLines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        var importer = HistoryImporter(history: history, dimensions: DimensionSet())
+        importer.flushEveryEvents = 1
+        // The first run stops after three 1 KiB chunks (a crash).
+        let reader = try NDJSONFileReader(path: path)
+        var chunks = 0
+        let first = try importer.run(importId: "file-b", nowMs: now, nextChunk: {
+            chunks += 1
+            return chunks <= 3 ? try reader.nextChunk(size: 1024) : nil
+        })
+        #expect(first.events > 0 && first.lines < physicalLines)
+        let again = try NDJSONFileReader(path: path)
+        let second = try importer.run(importId: "file-b", nowMs: now, nextChunk: { try again.nextChunk(size: 700) })
+        #expect(second.skipped == first.lines)
+        #expect(second.lines == physicalLines)
+        #expect(first.events + second.events == 200)
+        let today = history.day(ofMillis: now)
+        #expect(history.days(series: SeriesCatalog.all, first: today - 1, last: today).rollup(today - 1, today).events == 200)
+        #expect(history.importedEvents("file-b") == physicalLines)
+    }
+
     @Test func forgettingAUserClearsTheirDays() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -27,6 +27,10 @@
     }
     port.onmessage = e => {
       const m = e.data;
+      if (m.type === "reset") {
+        for (const [id, h] of subs) port.postMessage(Object.assign({ op: "subscribe", id }, h.request));
+        return;
+      }
       if (m.type === "alert") {
         for (const h of subs.values()) if (h.onAlert) h.onAlert(m.alert);
         return;
@@ -49,8 +53,9 @@
   function subscribe(dashboard, vars, transport, key, handlers) {
     const p = connect();
     const id = nextId++;
-    subs.set(id, handlers);
-    p.postMessage({ op: "subscribe", id, dashboard, vars, transport, key });
+    const request = { dashboard, vars, transport, key };
+    subs.set(id, Object.assign({ request }, handlers));
+    p.postMessage(Object.assign({ op: "subscribe", id }, request));
     return () => {
       subs.delete(id);
       p.postMessage({ op: "unsubscribe", id });

@@ -4,7 +4,7 @@
 // SharedWorker is missing. Tabs talk to it through ports:
 //   tab → hub: {op: "subscribe", id, dashboard, vars, transport, key} | {op: "unsubscribe", id} | {op: "ping"} | {op: "bye"}
 //   hub → tab: {type: "snapshot", id, frame} | {type: "delta", id, patch} | {type: "state", id, state, error}
-//              | {type: "alert", alert}
+//              | {type: "alert", alert} | {type: "reset"} (subscribe again: the hub had dropped this tab)
 // Topics use SSE (EventSource, resumed with ?since=<last seq>) unless asked for WebSocket; past
 // MAX_SSE topics the rest share one WebSocket, so any number of dashboards fits in the budget.
 "use strict";
@@ -44,7 +44,13 @@ class StreamHub {
 
   handle(port, m) {
     const p = this.ports.get(port);
-    if (!p || !m) return;
+    if (!m) return;
+    if (!p) {
+      // A tab we gave up on (a background tab's timers can be throttled to once a minute):
+      // have it subscribe again.
+      if (m.op !== "bye") { this.ports.set(port, { subs: new Map(), seenAt: Date.now() }); port.postMessage({ type: "reset" }); }
+      return;
+    }
     p.seenAt = Date.now();
     if (m.op === "subscribe") this.subscribe(port, p, m);
     else if (m.op === "unsubscribe") this.unsubscribe(port, p, m.id);
@@ -61,7 +67,7 @@ class StreamHub {
   /** Drops tabs that stopped pinging (a closed tab cannot say goodbye in every browser) and topics nobody reads. */
   sweep() {
     const now = Date.now();
-    for (const [port, p] of this.ports) if (now - p.seenAt > 30000) this.detach(port);
+    for (const [port, p] of this.ports) if (now - p.seenAt > 180000) this.detach(port);
     for (const [key, t] of this.topics) {
       if (t.members.size === 0 && now - t.emptySince > 10000) this.close(key);
     }

@@ -65,6 +65,8 @@ public struct DecodedBatch: Sendable {
     public var rejections: [Rejection] = []
     /// Number of events in the body (valid or not).
     public var total: Int = 0
+    /// NDJSON lines in the body, blank ones included (a last line without a newline counts).
+    public var lines: Int = 0
 
     public init() {}
 
@@ -93,5 +95,6 @@ public struct DecodedBatch: Sendable {
         contextUser = .none
         contextSession = .none
         total = 0
+        lines = 0
     }
 }

@@ -159,6 +159,7 @@ public struct EventDecoder: Sendable {
                 line += 1
             }
             lineStart = lineEnd + 1
+            batch.lines += 1
         }
         finish(&batch)
     }

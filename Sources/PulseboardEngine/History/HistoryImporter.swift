@@ -34,59 +34,73 @@ public struct HistoryImporter: Sendable {
         self.decoder = EventDecoder(limits: limits, dimensions: dimensions, hashesIds: false)
     }
 
-    /// Newlines in `bytes` (libc's vectorised `memchr`, one call per line).
-    static func countLines(_ bytes: [UInt8]) -> Int {
-        bytes.withUnsafeBytes { b in
-            guard var p = b.baseAddress else { return 0 }
-            let end = p + b.count
-            var n = 0
-            while p < end, let nl = memchr(p, 0x0A, end - p) {
-                n += 1
-                p = UnsafeRawPointer(nl) + 1
-            }
-            return n
+    /// Lines in `bytes`, a last one without a newline included (libc's vectorised `memchr`).
+    static func countLines(_ b: UnsafeRawBufferPointer) -> Int {
+        guard var p = b.baseAddress, b.count > 0 else { return 0 }
+        let end = p + b.count
+        var n = 0
+        while p < end, let nl = memchr(p, 0x0A, end - p) {
+            n += 1
+            p = UnsafeRawPointer(nl) + 1
         }
+        return n + (b[b.count - 1] == 0x0A ? 0 : 1)
     }
 
-    /// Imports chunks of whole NDJSON lines from `next` under `importId`, calling `progress`
-    /// after each chunk. `nowMs` bounds future timestamps.
-    ///
-    /// Two stages on two threads: this one reads and decodes chunk N + 1 while a serial queue
-    /// folds chunk N into history (and commits progress, in order), at most two chunks ahead.
+    /// The offset just past the `lines`-th newline of `b` (or its end).
+    static func offset(afterLines lines: Int, in b: UnsafeRawBufferPointer) -> Int {
+        guard let base = b.baseAddress else { return 0 }
+        var p = base
+        let end = base + b.count
+        var left = lines
+        while left > 0, p < end, let nl = memchr(p, 0x0A, end - p) {
+            p = UnsafeRawPointer(nl) + 1
+            left -= 1
+        }
+        return left > 0 ? b.count : p - base
+    }
+
+    /// `run(importId:nowMs:nextChunk:progress:)` over byte arrays.
     public func run(
         importId: String, nowMs: Int64, next: () throws -> [UInt8]?, progress: (Progress) -> Void = { _ in }
+    ) throws -> Progress {
+        try run(importId: importId, nowMs: nowMs, nextChunk: { try next().map(NDJSONChunk.init) }, progress: progress)
+    }
+
+    /// Imports chunks of whole NDJSON lines from `nextChunk` under `importId`, calling
+    /// `progress` after each chunk. `nowMs` bounds future timestamps.
+    ///
+    /// Three stages: this thread reads and decodes chunk N + 1 while a serial queue folds
+    /// chunk N into history (at most two chunks behind) and another writes each commit to the
+    /// store (progress with the rows it covers, in order).
+    public func run(
+        importId: String, nowMs: Int64, nextChunk: () throws -> NDJSONChunk?, progress: (Progress) -> Void = { _ in }
     ) throws -> Progress {
         var p = Progress()
         let done = history.importedEvents(importId)
         let recorder = ImportRecorder(history: history, importId: importId, nowMs: nowMs, weight: weight)
         defer { try? recorder.finish() }
         var sinceFlush = 0
-        while var chunk = try next() {
-            var lines = HistoryImporter.countLines(chunk)
-            if chunk.last != UInt8(ascii: "\n") { lines += 1 }
-            if p.lines + lines <= done {
-                p.lines += lines
-                p.skipped += lines
-                progress(p)
-                continue
-            }
+        while var chunk = try nextChunk() {
             if p.lines < done {
-                // Resume inside this chunk: drop the lines already stored.
+                // Resuming: skip the lines an earlier run already stored.
+                let lines = chunk.withUnsafeBytes(HistoryImporter.countLines)
+                if p.lines + lines <= done {
+                    p.lines += lines
+                    p.skipped += lines
+                    progress(p)
+                    continue
+                }
                 let skip = done - p.lines
-                var drop = skip
-                var cut = 0
-                while drop > 0, let nl = chunk[cut...].firstIndex(of: UInt8(ascii: "\n")) { cut = nl + 1; drop -= 1 }
-                chunk.removeSubrange(0..<cut)
+                chunk.removeFirst(chunk.withUnsafeBytes { HistoryImporter.offset(afterLines: skip, in: $0) })
                 p.skipped += skip
                 p.lines = done
-                lines -= skip
             }
             var batch = DecodedBatch()
             let result: Result<Void, BatchError> = chunk.withUnsafeBytes { bytes in
                 Result { () throws(BatchError) in try decoder.decode(bytes, format: .ndjson, nowMs: nowMs, into: &batch) }
             }
             if case .failure(let e) = result { throw HistoryError("line \(p.lines + 1) onwards: \(e.message)") }
-            p.lines += lines
+            p.lines += batch.lines
             p.events += batch.events.count
             p.rejected += batch.rejections.count
             sinceFlush += batch.events.count
@@ -95,7 +109,7 @@ public struct HistoryImporter: Sendable {
             try recorder.submit(chunk, batch, commitLines: flush ? p.lines : nil)
             progress(p)
         }
-        try recorder.submit([], DecodedBatch(), commitLines: p.lines)
+        try recorder.submit(NDJSONChunk([]), DecodedBatch(), commitLines: p.lines)
         try recorder.finish()
         return p
     }
@@ -124,7 +138,7 @@ final class ImportRecorder: @unchecked Sendable {
     }
 
     /// Queues a chunk (blocks while two are waiting); throws an earlier stage failure.
-    func submit(_ chunk: [UInt8], _ batch: DecodedBatch, commitLines: Int?) throws {
+    func submit(_ chunk: NDJSONChunk, _ batch: DecodedBatch, commitLines: Int?) throws {
         if let e = lock.withLock({ failure }) { throw e }
         slots.wait()
         queue.async { [self] in

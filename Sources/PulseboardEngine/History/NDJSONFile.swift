@@ -1,6 +1,63 @@
 import CZlib
 import Foundation
 
+/// Whole NDJSON lines to import: bytes of their own, or a range of a memory-mapped file (kept
+/// mapped while any chunk of it lives), so a plain file is decoded where the page cache holds
+/// it, with no copy.
+public struct NDJSONChunk: Sendable {
+    enum Storage: Sendable {
+        case owned([UInt8])
+        case mapped(MappedFile, Range<Int>)
+    }
+
+    var storage: Storage
+
+    public init(_ bytes: [UInt8]) { storage = .owned(bytes) }
+
+    init(file: MappedFile, range: Range<Int>) { storage = .mapped(file, range) }
+
+    public var count: Int {
+        switch storage {
+        case .owned(let b): b.count
+        case .mapped(_, let r): r.count
+        }
+    }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch storage {
+        case .owned(let b): return try b.withUnsafeBytes(body)
+        case .mapped(let f, let r): return try body(UnsafeRawBufferPointer(start: f.base + r.lowerBound, count: r.count))
+        }
+    }
+
+    /// Drops the first `n` bytes.
+    mutating func removeFirst(_ n: Int) {
+        switch storage {
+        case .owned(var b):
+            b.removeFirst(n)
+            storage = .owned(b)
+        case .mapped(let f, let r):
+            storage = .mapped(f, (r.lowerBound + n)..<r.upperBound)
+        }
+    }
+}
+
+/// A file mapped read-only, unmapped when the last reference goes.
+final class MappedFile: Sendable {
+    // Immutable after init; the mapping is read-only.
+    nonisolated(unsafe) let base: UnsafeRawPointer
+    let size: Int
+
+    init?(descriptor fd: Int32, size: Int) {
+        guard size > 0, let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else { return nil }
+        _ = madvise(p, size, Int32(MADV_SEQUENTIAL))
+        base = UnsafeRawPointer(p)
+        self.size = size
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+}
+
 /// Reads an NDJSON file (plain or `.gz`) in chunks that end on a line boundary, so each chunk
 /// decodes as one NDJSON body. Reports bytes read from disk for progress.
 public final class NDJSONFileReader {
@@ -9,6 +66,8 @@ public final class NDJSONFileReader {
     var stream = z_stream()
     var carry: [UInt8] = []
     var eof = false
+    /// A plain file, mapped whole; nil for gzip files (and empty or unmappable ones).
+    let mapped: MappedFile?
     public private(set) var compressedBytesRead = 0
     public let fileBytes: Int
 
@@ -18,6 +77,23 @@ public final class NDJSONFileReader {
         fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         gzip = path.hasSuffix(".gz")
         if gzip, czlib_inflate_init_gzip(&stream) != Z_OK { throw HistoryError("zlib could not start inflating \(path)") }
+        mapped = gzip ? nil : MappedFile(descriptor: h.fileDescriptor, size: fileBytes)
+    }
+
+    /// The next chunk of whole lines (about `size` bytes), or nil at the end of the file: a
+    /// range of the mapping for plain files, inflated bytes for gzip ones.
+    public func nextChunk(size: Int = 4 << 20) throws -> NDJSONChunk? {
+        guard let file = mapped else { return try next(size: size).map(NDJSONChunk.init) }
+        let start = compressedBytesRead
+        guard start < file.size else { return nil }
+        var end = min(file.size, start + size)
+        if end < file.size, let nl = memchr(file.base + end, 0x0A, file.size - end) {
+            end = UnsafeRawPointer(nl) - file.base + 1
+        } else {
+            end = file.size
+        }
+        compressedBytesRead = end
+        return NDJSONChunk(file: file, range: start..<end)
     }
 
     deinit {
