@@ -34,6 +34,7 @@ import Testing
         let busy = frame["busy"]
         #expect(busy?["value"]?.number == 15.5)   // 31 events over 2 Monday-09:00 hours
         #expect(busy?["n"]?.number == 31)
+        #expect(busy?["time_zone"] == .string("UTC"))
         guard case .array(let rows)? = busy?["cells"], case .array(let monday) = rows[0] else { Issue.record("no cells"); return }
         #expect(rows.count == 7 && monday.count == 24)
         #expect(monday[9].number == 15.5)

@@ -411,16 +411,20 @@
         withUnit(style, e);
         const rows = e.cells || [];
         const max = Math.max(1e-12, e.value || 0);
+        let min = max;
+        for (const r of rows) for (const v of r || []) min = Math.min(min, v || 0);
+        const span = Math.max(1e-12, max - min);
         for (let d = 0; d < 7; d++) {
           for (let h = 0; h < 24; h++) {
             const v = (rows[d] || [])[h] || 0;
             const c = cells[d * 24 + h];
-            const a = Math.sqrt(v / max);
+            // Quietest hour pale, busiest full: the contrast is between hours, not from zero.
+            const a = 0.06 + 0.94 * ((v - min) / span);
             c.style.setProperty("--a", a.toFixed(3));
             c.title = `${WEEKDAYS[d]} ${String(h).padStart(2, "0")}:00 · ${F.value(v, style)}`;
           }
         }
-        setText(legend, `busiest hour: ${F.value(e.value, style)} · average over the last ${e.days || 28} days, local hours of ${Intl.DateTimeFormat().resolvedOptions().timeZone === "UTC" ? "UTC" : "the server's time zone"}`);
+        setText(legend, `quietest ${F.value(min, style)} · busiest ${F.value(e.value, style)} per hour · average over the last ${e.days || 28} days · hours in ${e.time_zone || "UTC"}`);
       },
     };
   }

@@ -99,6 +99,7 @@ public struct FrameBuilder: Sendable {
         members.append(("n", .number(Double(n))))
         members.append(("cells", .array(rows)))
         members.append(("days", .number(Double(q.days))))
+        members.append(("time_zone", .string(g.timeZone)))
         return .object(members)
     }
 

@@ -45,6 +45,8 @@ public struct HeatmapQuery: Sendable, Equatable {
 public struct HourOfWeekGrid: Sendable {
     public var cells = [Rollup](repeating: Rollup(), count: 168)
     public var hours = [Int](repeating: 0, count: 168)
+    /// The IANA time zone of the weekdays and hours.
+    public var timeZone = "UTC"
     public init() {}
 
     /// The cell of UTC second `t` at `offset` seconds east of UTC.

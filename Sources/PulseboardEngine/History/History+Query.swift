@@ -176,6 +176,7 @@ extension History {
                 cache[key] = (hour, grid)
             }
         }
+        grid.timeZone = configuration.timeZone
         let current = HourOfWeekGrid.cell(ofSecond: hour, offset: calendar.offset(atSecond: hour))
         for row in try hourRollups(series: series, from: hour, to: hour + 3600) { grid.cells[current].merge(row.rollup) }
         return grid
