@@ -274,7 +274,7 @@
     const p = document.createElement("div");
     p.textContent = a.transition === "resolved" ? "" : a.recommendation || "";
     t.append(h, p);
-    box.prepend(t);
+    box.append(t);
     toasts.push(t);
     while (toasts.length > 4) toasts.shift().remove();
     setTimeout(() => { t.remove(); const i = toasts.indexOf(t); if (i >= 0) toasts.splice(i, 1); }, kiosk ? 30000 : 12000);
