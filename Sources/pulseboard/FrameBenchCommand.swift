@@ -25,14 +25,9 @@ struct FrameBenchCommand: ParsableCommand {
     var iterations = 200
 
     func run() throws {
-        var overrides: [String: String] = [:]
-        if let dataDir { overrides["paths.data_dir"] = dataDir }
-        let configuration = try PulseboardConfiguration.loadForCommand(file: config, overrides: overrides)
-        var logger = Logger(label: "pulseboard")
-        logger.logLevel = .warning
-        let lock = try DataDirectoryLock(directory: configuration.paths.dataDir)
-        defer { withExtendedLifetime(lock) {} }
-        let history = try HistoryOpener.open(configuration, logger: logger)
+        let opened = try CommandHistory(config: config, dataDir: dataDir)
+        defer { withExtendedLifetime(opened) {} }
+        let (configuration, history, logger) = (opened.configuration, opened.history, opened.logger)
         let store = DashboardStore(directory: configuration.paths.dashboards, dimensions: configuration.aggregation.dimensions, logger: logger)
         _ = store.load()
         guard let spec = store.entry(dashboard)?.spec else {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import PulseboardCore
 import PulseboardEngine
 import PulseboardServer
@@ -22,21 +21,9 @@ struct ReplayCommand: ParsableCommand {
     var config: String = "config/pulseboard.json"
 
     func run() throws {
-        var overrides: [String: String] = [:]
-        if let dataDir { overrides["paths.data_dir"] = dataDir }
-        let configuration = try PulseboardConfiguration.loadForCommand(file: config, overrides: overrides)
-        var logger = Logger(label: "pulseboard")
-        logger.logLevel = .warning
-        let lock: DataDirectoryLock
-        let history: History
-        do {
-            lock = try DataDirectoryLock(directory: configuration.paths.dataDir)
-            history = try HistoryOpener.open(configuration, logger: logger)
-        } catch {
-            FileHandle.standardError.write(Data("pulseboard: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        defer { withExtendedLifetime(lock) {} }
+        let opened = try CommandHistory(config: config, dataDir: dataDir)
+        defer { withExtendedLifetime(opened) {} }
+        let (configuration, history) = (opened.configuration, opened.history)
         let importer = HistoryImporter(history: history, dimensions: configuration.aggregation.dimensions)
         for file in files {
             let reader: NDJSONFileReader

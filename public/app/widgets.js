@@ -100,8 +100,7 @@
 
   // MARK: stat
 
-  function stat(spec, body) {
-    const style = F.styleOf(spec);
+  function stat(spec, body, style) {
     const main = el("div", "stat-main", body);
     const value = el("div", "widget-value", main);
     const num = el("span", "num", value);
@@ -114,7 +113,6 @@
     const spark = spec.sparkline ? sparkline(body) : null;
     return {
       update(e) {
-        withUnit(style, e);
         const p = F.parts(e.value, style);
         setText(num, p.text);
         setText(unit, p.unit);
@@ -140,8 +138,7 @@
 
   // MARK: timeseries
 
-  function timeseries(spec, body) {
-    const style = F.styleOf(spec);
+  function timeseries(spec, body, style) {
     const head = el("div", "ts-head", body);
     const value = el("div", "widget-value small", head);
     const chip = el("span", "chip", head);
@@ -249,7 +246,6 @@
 
     return {
       update(e) {
-        withUnit(style, e);
         pts = points(e.series);
         const p = F.parts(e.value, style);
         setText(value, p.text + (p.unit ? " " + p.unit : ""));
@@ -269,13 +265,11 @@
     return order.filter(k => e.groups && typeof e.groups[k] === "number").map(k => [k, e.groups[k]]);
   }
 
-  function bar(spec, body) {
-    const style = F.styleOf(spec);
+  function bar(spec, body, style) {
     const list = el("div", "bars", body);
     const rows = new Map();
     return {
       update(e) {
-        withUnit(style, e);
         const g = groupsOf(e);
         const max = Math.max(1e-12, ...g.map(x => x[1]));
         const seen = new Set();
@@ -303,8 +297,7 @@
     };
   }
 
-  function table(spec, body) {
-    const style = F.styleOf(spec);
+  function table(spec, body, style) {
     const t = el("table", "grid-table", body);
     const head = el("tr", "", el("thead", "", t));
     const group = spec.query && spec.query.group_by ? spec.query.group_by.replace(/_/g, " ") : "name";
@@ -313,7 +306,6 @@
     const rows = new Map();
     return {
       update(e) {
-        withUnit(style, e);
         const g = groupsOf(e);
         const total = g.reduce((s, x) => s + x[1], 0);
         const seen = new Set();
@@ -337,8 +329,7 @@
 
   // MARK: gauge
 
-  function gauge(spec, body) {
-    const style = F.styleOf(spec);
+  function gauge(spec, body, style) {
     const th = spec.thresholds || {};
     const wv = th.warning && th.warning.value, cv = th.critical && th.critical.value;
     const svg = svgEl("svg", { class: "gauge", viewBox: "-8 -6 216 126" }, body);
@@ -359,7 +350,6 @@
     let max = null;
     return {
       update(e) {
-        withUnit(style, e);
         const v = e.value;
         if (max === null || (Number.isFinite(v) && v > max)) {
           // The scale: 0–1 for ratios, else past the critical level (or the value) with headroom.
@@ -395,8 +385,7 @@
 
   const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
-  function heatmap(spec, body) {
-    const style = F.styleOf(spec);
+  function heatmap(spec, body, style) {
     const g = el("div", "heatmap", body);
     const cells = [];
     el("span", "hm-corner", g);
@@ -408,7 +397,6 @@
     const legend = el("div", "hm-legend", body);
     return {
       update(e) {
-        withUnit(style, e);
         const rows = e.cells || [];
         const max = Math.max(1e-12, e.value || 0);
         let min = max;
@@ -431,8 +419,7 @@
 
   // MARK: distribution
 
-  function distribution(spec, body) {
-    const style = F.styleOf(spec);
+  function distribution(spec, body, style) {
     const head = el("div", "dist-head", body);
     const marks = ["p50", "p95", "p99"].map(k => {
       const s = el("span", "dist-stat", head);
@@ -485,7 +472,6 @@
     }
     return {
       update(e) {
-        withUnit(style, e);
         last = e;
         const p = e.percentiles || {};
         for (const s of marks) setText(s, s.key + " " + F.value(p[s.key], style));
@@ -547,9 +533,18 @@
   const KINDS = { stat, timeseries, bar, table, gauge, heatmap, distribution, alert_list: alertList, text };
 
   PB.widgets = {
+    /** The renderer of `spec` in `body`, with the spec's number style (the unit taken from the frame when the spec names none). */
     create(spec, body) {
       const make = KINDS[spec.type] || text;
-      return make(spec, body);
+      const style = F.styleOf(spec);
+      const r = make(spec, body, style);
+      return {
+        update(e) {
+          withUnit(style, e);
+          r.update(e);
+        },
+        resize: r.resize,
+      };
     },
   };
 })(window.PB = window.PB || {});

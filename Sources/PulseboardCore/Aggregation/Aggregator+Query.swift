@@ -49,7 +49,7 @@ extension Aggregator {
         var result = QueryResult(
             query: q, value: value, series: points, bucketSeconds: Int(ring.width), groups: nil,
             sampleSize: Aggregator.sampleSize(q.metric, state, typeFilter))
-        if needsSketch && !empty { result.histogram = sketch.histogram(bins: Aggregator.histogramBins) }
+        if q.wantsHistogram && needsSketch && !empty { result.histogram = sketch.histogram(bins: Aggregator.histogramBins) }
         return result
     }
 

@@ -142,6 +142,7 @@ public struct FrameBuilder: Sendable {
             for agg in ["avg", "p50", "p90", "p95", "p99", "max"] {
                 var pq = mq
                 pq.aggregation = agg
+                pq.wantsHistogram = agg == "p50"
                 if case .success(let r) = query(pq) {
                     n = r.sampleSize
                     if let v = r.value { percentiles.append((agg, .number(JSONWriter.rounded(v)))) }

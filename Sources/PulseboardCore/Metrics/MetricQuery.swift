@@ -7,6 +7,8 @@ public struct MetricQuery: Sendable, Equatable {
     public var filter: Filter?
     /// Groups returned before the rest are merged into `other`.
     public var top: Int
+    /// Also return the window's response-time histogram (a quantile query; `distribution` widgets).
+    public var wantsHistogram = false
 
     /// One `key:value` filter.
     public struct Filter: Sendable, Equatable {
@@ -165,6 +167,6 @@ public struct QueryResult: Sendable, Equatable {
     public var groups: [Group]?
     /// Events behind the value (sample size).
     public var sampleSize: Int
-    /// The window's response-time distribution, for quantile queries (`distribution` widgets).
+    /// The window's response-time distribution, when the query `wantsHistogram`.
     public var histogram: [QuantileSketch.Bin]? = nil
 }

@@ -229,12 +229,6 @@ public final class History: Sendable {
         }
     }
 
-    /// Writes what a backfill import has collected, recording `events` lines as done for
-    /// `importId`; rows past their retention at `nowMs` are not written.
-    public func flushImport(_ importId: String, events: Int, nowMs: Int64) throws {
-        _ = try flush(nowMs: nowMs) { _ in ([.importing(importId)], nil, (importId, events)) }
-    }
-
     func flush(nowMs: Int64, _ choose: (inout State) -> (keys: [PendingKey], watermark: Int64?, progress: (String, Int)?)) throws -> Int {
         let prepared = prepareFlush(nowMs: nowMs, choose)
         try complete(prepared)
