@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import PulseboardCore
@@ -200,6 +201,10 @@ public final class Ingestor: Sendable {
 
     /// Replays journal segments into the windows and the dedup set. Each record is decoded with its
     /// arrival time, so validation, late classification and placement match the original run.
+    ///
+    /// Two stages, so a restart uses both cores: this thread reads and decodes records while a
+    /// serial queue folds the decoded ones into the windows, the dedup set and history, in order
+    /// (at most `ReplayFolder.depth` chunks behind). Records stay in their segment's bytes.
     public func replay(_ segments: [Journal.Segment], progress: (JournalReader.Summary, Int) -> Void = { _, _ in }) throws -> (JournalReader.Summary, events: Int) {
         var limits = IngestLimits()
         limits.maxBodyBytes = .max
@@ -210,44 +215,135 @@ public final class Ingestor: Sendable {
         limits.maxIdBytes = .max
         let replayDecoder = EventDecoder(limits: limits, dimensions: decoder.dimensions)
         let reader = JournalReader(logger: logger)
-        var batch = DecodedBatch()
+        let folder = ReplayFolder(ingestor: self, nowMs: clock.nowMillis(), historyWatermark: history?.watermarkMs ?? .max)
+        var chunk = ReplayFolder.Chunk()
         var events = 0
         var running = JournalReader.Summary()
-        let now = clock.nowMillis()
-        let historyWatermark = history?.watermarkMs ?? .max
-        let summary = try reader.read(segments) { record in
+        let summary = try reader.readKeepingSegments(segments) { record, segment, base in
             running.records += 1
+            var batch = DecodedBatch()
             do throws(BatchError) {
                 try replayDecoder.decode(record.body, format: record.format, nowMs: record.arrivalMs, into: &batch)
             } catch {
                 logger.warning("journal record no longer decodes; skipped", metadata: ["error": "\(error.message)"])
                 return
             }
-            let arrivalSecond = record.arrivalMs / 1000
-            let count: Int = state.withLockedValue { s in
-                s.aggregator.advance(toMillis: now)
-                var n = 0
-                var sink: UInt64 = 0
-                for e in batch.events {
-                    sink ^= s.dedup.touch(e.eventId)
-                    s.aggregator.prefetch(e, batch: batch)
-                }
-                s.prefetchSink ^= sink
-                for e in batch.events where record.accepted(Int(e.index)) {
-                    if e.eventId != 0 { _ = s.dedup.insert(e.eventId, second: arrivalSecond) }
-                    s.aggregator.record(e, batch: batch, bytes: record.body, arrivalMs: record.arrivalMs)
-                    n += 1
-                }
-                return n
+            var count = 0
+            for e in batch.events where record.accepted(Int(e.index)) { count += 1 }
+            if chunk.base != Int(bitPattern: base) || chunk.records.count == ReplayFolder.Chunk.capacity {
+                if !chunk.records.isEmpty { folder.submit(chunk) }
+                chunk = ReplayFolder.Chunk(segment: segment, base: base)
             }
-            if let history, record.arrivalMs >= historyWatermark {
-                history.record(batch, bytes: record.body, arrivalMs: record.arrivalMs) { record.accepted($0) }
-            }
+            chunk.append(record, batch: batch)
             events += count
             telemetry.replayedEvents.add(UInt64(count))
             if running.records % 20_000 == 0 { progress(running, events) }
         }
-        state.withLockedValue { s in _ = s.dedup.expire(now: now / 1000) }
+        if !chunk.records.isEmpty { folder.submit(chunk) }
+        folder.finish()
         return (summary, events)
+    }
+
+    /// Folds one decoded journal record into the windows, the dedup set and history (replay's
+    /// second stage).
+    fileprivate func fold(_ record: JournalRecord.View, _ batch: DecodedBatch, nowMs: Int64, historyWatermark: Int64) {
+        let arrivalSecond = record.arrivalMs / 1000
+        state.withLockedValue { s in
+            s.aggregator.advance(toMillis: nowMs)
+            var sink: UInt64 = 0
+            for e in batch.events {
+                sink ^= s.dedup.touch(e.eventId)
+                s.aggregator.prefetch(e, batch: batch)
+            }
+            s.prefetchSink ^= sink
+            for e in batch.events where record.accepted(Int(e.index)) {
+                if e.eventId != 0 { _ = s.dedup.insert(e.eventId, second: arrivalSecond) }
+                s.aggregator.record(e, batch: batch, bytes: record.body, arrivalMs: record.arrivalMs)
+            }
+        }
+        if let history, record.arrivalMs >= historyWatermark {
+            history.record(batch, bytes: record.body, arrivalMs: record.arrivalMs) { record.accepted($0) }
+        }
+    }
+
+    /// Ends a replay: expires what the dedup horizon no longer covers.
+    fileprivate func finishReplay(nowMs: Int64) {
+        state.withLockedValue { s in _ = s.dedup.expire(now: nowMs / 1000) }
+    }
+}
+
+/// Replay's second stage: a serial queue that folds chunks of decoded records into the ingestor
+/// in order, at most `depth` chunks behind the decoding thread.
+private final class ReplayFolder: Sendable {
+    /// Decoded records of one segment, kept as offsets into the segment's bytes.
+    struct Chunk: Sendable {
+        static let capacity = 64
+
+        struct Record: Sendable {
+            var arrivalMs: Int64
+            var format: EventDecoder.Format
+            var mask: Range<Int>
+            var body: Range<Int>
+            var batch: DecodedBatch
+        }
+
+        var segment = Data()
+        /// Address of the segment's first byte while the reader had it: only compared and used
+        /// to turn the reader's buffers into offsets, never dereferenced.
+        var base = 0
+        var records: [Record] = []
+
+        init() {}
+
+        init(segment: Data, base: UnsafeRawPointer) {
+            self.segment = segment
+            self.base = Int(bitPattern: base)
+            records.reserveCapacity(Self.capacity)
+        }
+
+        mutating func append(_ view: JournalRecord.View, batch: DecodedBatch) {
+            let start = base
+            func range(_ b: UnsafeRawBufferPointer) -> Range<Int> {
+                let lower = b.baseAddress.map { Int(bitPattern: $0) - start } ?? 0
+                return lower..<(lower + b.count)
+            }
+            records.append(Record(arrivalMs: view.arrivalMs, format: view.format, mask: range(view.mask), body: range(view.body), batch: batch))
+        }
+    }
+
+    static let depth = 4
+
+    let ingestor: Ingestor
+    let nowMs: Int64
+    let historyWatermark: Int64
+    let queue = DispatchQueue(label: "pulseboard.replay")
+    let slots = DispatchSemaphore(value: ReplayFolder.depth)
+
+    init(ingestor: Ingestor, nowMs: Int64, historyWatermark: Int64) {
+        self.ingestor = ingestor
+        self.nowMs = nowMs
+        self.historyWatermark = historyWatermark
+    }
+
+    /// Queues a chunk; blocks while `depth` chunks are waiting.
+    func submit(_ chunk: Chunk) {
+        slots.wait()
+        queue.async { [self] in
+            defer { slots.signal() }
+            chunk.segment.withUnsafeBytes { raw in
+                for r in chunk.records {
+                    let view = JournalRecord.View(
+                        arrivalMs: r.arrivalMs, format: r.format, mask: UnsafeRawBufferPointer(rebasing: raw[r.mask]),
+                        body: UnsafeRawBufferPointer(rebasing: raw[r.body]))
+                    ingestor.fold(view, r.batch, nowMs: nowMs, historyWatermark: historyWatermark)
+                }
+            }
+        }
+    }
+
+    /// Waits until every queued chunk is folded.
+    func finish() {
+        queue.sync {}
+        ingestor.finishReplay(nowMs: nowMs)
     }
 }

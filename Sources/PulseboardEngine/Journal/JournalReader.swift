@@ -18,6 +18,15 @@ public struct JournalReader: Sendable {
 
     /// Calls `body` for each valid record of `segments`, in order.
     public func read(_ segments: [Journal.Segment], _ body: (JournalRecord.View) throws -> Void) throws -> Summary {
+        try readKeepingSegments(segments) { view, _, _ in try body(view) }
+    }
+
+    /// Calls `body` for each valid record of `segments`, in order, with the whole segment it is
+    /// in and the address of the segment's first byte (the view's buffers point into it), so a
+    /// later stage can keep the records by offset without copying them.
+    public func readKeepingSegments(
+        _ segments: [Journal.Segment], _ body: (JournalRecord.View, _ segment: Data, _ base: UnsafeRawPointer) throws -> Void
+    ) throws -> Summary {
         var summary = Summary()
         for segment in segments {
             guard let data = FileManager.default.contents(atPath: segment.path) else {
@@ -39,7 +48,7 @@ public struct JournalReader: Sendable {
                         cut = offset
                         return
                     }
-                    try body(view)
+                    try body(view, data, bytes.baseAddress!)
                     summary.records += 1
                     offset = next
                 }
