@@ -93,6 +93,7 @@ let package = Package(
                 "PulseboardServer",
                 "PulseboardEngine",
                 "PulseboardBench",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

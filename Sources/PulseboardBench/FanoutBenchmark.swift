@@ -35,8 +35,11 @@ public struct FanoutBenchmark: Sendable {
         public var path: String?
         /// Name of the server in the results table.
         public var serverLabel = "pulseboard"
-        /// Measured seconds.
+        /// Measured seconds per window.
         public var durationSeconds = 20.0
+        /// Measured windows over the same connections, one result each (repeats without
+        /// reconnecting; consecutive windows are `graceSeconds` apart).
+        public var windows = 1
         /// Seconds between the last subscriber connecting and the measurement.
         public var warmupSeconds = 5.0
         /// How long after the window deliveries of frames stamped inside it are still awaited.
@@ -103,8 +106,8 @@ public struct FanoutBenchmark: Sendable {
         self.options = options
     }
 
-    /// Connects every subscriber, waits the warmup, measures the window, then closes them.
-    public func run() async throws -> Result {
+    /// Connects every subscriber, waits the warmup, measures the windows, then closes them.
+    public func run() async throws -> [Result] {
         try validate()
         let pid = options.serverPID
         let before = try pid.map { try ServerProcessSample.read(pid: $0) }
@@ -139,7 +142,7 @@ public struct FanoutBenchmark: Sendable {
 
     private func measure(
         _ workers: [any FanoutWorkerControl], before: ServerProcessSample?, baseline: Double?
-    ) async throws -> Result {
+    ) async throws -> [Result] {
         let summaries = try await withThrowingTaskGroup(of: FanoutSubscriberGroup.ConnectSummary.self) { group in
             for worker in workers { group.addTask { try await worker.connect() } }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -153,29 +156,37 @@ public struct FanoutBenchmark: Sendable {
                 + (connectErrors.isEmpty ? "" : "; failed: " + Self.describe(connectErrors)))
         guard ready > 0 else { throw FanoutBenchmarkError.noSubscribers(Self.describe(connectErrors)) }
 
-        let now = FanoutSubscriberHandler.wallClockMicros()
-        let start = now + Int64(options.warmupSeconds * 1e6)
-        let end = start + Int64(options.durationSeconds * 1e6)
+        var start = FanoutSubscriberHandler.wallClockMicros() + Int64(options.warmupSeconds * 1e6)
         let grace = Int64(options.graceSeconds * 1e6)
-        report("warmup \(Self.seconds(options.warmupSeconds)) s, measuring \(Self.seconds(options.durationSeconds)) s")
-        let reports = Task {
-            try await withThrowingTaskGroup(of: FanoutWorkerReport.self) { group in
-                for worker in workers { group.addTask { try await worker.measure(window: start..<end, graceMicros: grace) } }
-                return try await group.reduce(into: []) { $0.append($1) }
+        report(
+            "warmup \(Self.seconds(options.warmupSeconds)) s, measuring \(options.windows) x \(Self.seconds(options.durationSeconds)) s")
+        var results: [Result] = []
+        for index in 0..<options.windows {
+            let window = start..<(start + Int64(options.durationSeconds * 1e6))
+            let last = index == options.windows - 1
+            let reports = Task {
+                try await withThrowingTaskGroup(of: FanoutWorkerReport.self) { group in
+                    for worker in workers { group.addTask { try await worker.measure(window: window, graceMicros: grace, last: last) } }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
             }
+            var windowStart: ServerProcessSample?
+            var windowEnd: ServerProcessSample?
+            if let pid = options.serverPID {
+                try await Self.sleep(untilWallMicros: window.lowerBound)
+                windowStart = try ServerProcessSample.read(pid: pid)
+                try await Self.sleep(untilWallMicros: window.upperBound)
+                windowEnd = try ServerProcessSample.read(pid: pid)
+            }
+            let workerReports = try await reports.value
+            results.append(
+                aggregate(
+                    workerReports, ready: ready, processes: workers.count, connectSeconds: connectSeconds, connectErrors: connectErrors,
+                    before: before, baseline: baseline, windowStart: windowStart, windowEnd: windowEnd))
+            // The next window opens once this one's late frames had their grace.
+            start = max(window.upperBound + grace, FanoutSubscriberHandler.wallClockMicros()) + 100_000
         }
-        var windowStart: ServerProcessSample?
-        var windowEnd: ServerProcessSample?
-        if let pid = options.serverPID {
-            try await Self.sleep(untilWallMicros: start)
-            windowStart = try ServerProcessSample.read(pid: pid)
-            try await Self.sleep(untilWallMicros: end)
-            windowEnd = try ServerProcessSample.read(pid: pid)
-        }
-        let workerReports = try await reports.value
-        return aggregate(
-            workerReports, ready: ready, processes: workers.count, connectSeconds: connectSeconds, connectErrors: connectErrors,
-            before: before, baseline: baseline, windowStart: windowStart, windowEnd: windowEnd)
+        return results
     }
 
     private func aggregate(
@@ -258,6 +269,7 @@ public struct FanoutBenchmark: Sendable {
         try check(options.port > 0 && options.port < 65_536, "port must be in 1...65535")
         try check(options.subscribers >= 1 && options.subscribers <= 200_000, "subscribers must be in 1...200000")
         try check(options.durationSeconds > 0, "duration must be positive")
+        try check(options.windows >= 1 && options.windows <= 100, "windows must be 1…100")
         try check(options.warmupSeconds >= 0 && options.graceSeconds >= 0 && options.baselineSeconds >= 0, "times must not be negative")
         try check(options.subscribersPerWorker >= 1 && options.subscribersPerWorker <= 18_000, "subscribers per worker must be in 1...18000")
         try check(options.subscribersPerAddress >= 1, "subscribers per address must be at least 1")
@@ -304,7 +316,8 @@ public struct FanoutBenchmark: Sendable {
 
     /// Runs one worker in a child process (`pulseboard bench fanout --worker <settings JSON>`):
     /// connects, prints `ready <JSON>`, waits for `go <start µs> <end µs> <grace µs>` on stdin,
-    /// measures, prints `report <JSON>`. Exits as soon as stdin closes (the parent is gone).
+    /// measures, prints `report <JSON>`, once per window (`go … 1` is the last). Exits as soon as
+    /// stdin closes (the parent is gone).
     public static func runWorker(settingsJSON: String) async throws {
         let settings: FanoutWorker.Settings
         do {
@@ -317,15 +330,19 @@ public struct FanoutBenchmark: Sendable {
         let worker = try await FanoutWorker.start(settings)
         let summary = try await worker.connect()
         try writeLine("ready", summary)
-        guard let go = await lines.next() else { exit(3) }
-        let parts = go.split(separator: " ")
-        guard parts.count == 4, parts[0] == "go", let start = Int64(parts[1]), let end = Int64(parts[2]), let grace = Int64(parts[3]),
-            start < end
-        else {
-            throw FanoutBenchmarkError.invalidOptions("bad go line: \(go)")
+        while true {
+            guard let go = await lines.next() else { exit(3) }
+            let parts = go.split(separator: " ")
+            guard parts.count == 5, parts[0] == "go", let start = Int64(parts[1]), let end = Int64(parts[2]),
+                let grace = Int64(parts[3]), start < end
+            else {
+                throw FanoutBenchmarkError.invalidOptions("bad go line: \(go)")
+            }
+            let last = parts[4] == "1"
+            let result = try await worker.measure(window: start..<end, graceMicros: grace, last: last)
+            try writeLine("report", result)
+            if last { break }
         }
-        let result = try await worker.measure(window: start..<end, graceMicros: grace)
-        try writeLine("report", result)
         await worker.shutdown()
     }
 

@@ -162,15 +162,24 @@ final class FanoutSubscriberGroup {
         latencies.append(nowMicros - timestampMicros)
     }
 
-    /// Closes every subscriber and returns what was measured.
-    func finish() -> FanoutWorkerReport {
-        stopping = true
-        for channel in channels { channel.close(promise: nil) }
-        channels = []
-        return FanoutWorkerReport(
+    /// Returns what the window measured and starts counting afresh; with `close`, also closes
+    /// every subscriber (the last window).
+    func finish(close: Bool) -> FanoutWorkerReport {
+        if close {
+            stopping = true
+            for channel in channels { channel.close(promise: nil) }
+            channels = []
+        }
+        let report = FanoutWorkerReport(
             subscribers: settings.subscribers, ready: summary.ready, connectErrors: summary.errors,
             errors: measuredErrors, delivered: delivered, outsideWindow: outsideWindow, snapshots: snapshots,
             bytesReceived: bytesReceived, frameKeys: frameKeys.sorted(), latenciesMicros: latencies)
+        window = nil
+        delivered = 0
+        outsideWindow = 0
+        frameKeys = []
+        latencies = []
+        return report
     }
 
     /// A short, stable description of a connection error (used as a counter key).

@@ -55,12 +55,12 @@ final class FanoutWorker: FanoutWorkerControl {
         return try await group.eventLoop.flatSubmit { group.value.connectAll() }.get()
     }
 
-    func measure(window: Range<Int64>, graceMicros: Int64) async throws -> FanoutWorkerReport {
+    func measure(window: Range<Int64>, graceMicros: Int64, last: Bool) async throws -> FanoutWorkerReport {
         let group = self.group
         try await group.eventLoop.submit { group.value.startWindow(window) }.get()
         let wait = window.upperBound + graceMicros - FanoutSubscriberHandler.wallClockMicros()
         if wait > 0 { try await Task.sleep(nanoseconds: UInt64(wait) * 1000) }
-        return try await group.eventLoop.submit { group.value.finish() }.get()
+        return try await group.eventLoop.submit { group.value.finish(close: last) }.get()
     }
 
     func shutdown() async {

@@ -1,8 +1,8 @@
 import Foundation
 
 /// A child process running `pulseboard bench fanout --worker <settings JSON>`, driven over pipes:
-/// it prints `ready <ConnectSummary JSON>` once connected, waits for `go <start µs> <end µs>
-/// <grace µs>` on stdin, then prints `report <FanoutWorkerReport JSON>` and exits. It also exits
+/// it prints `ready <ConnectSummary JSON>` once connected, then for each `go <start µs> <end µs>
+/// <grace µs> <last 0|1>` on stdin prints `report <FanoutWorkerReport JSON>`; it exits after the last. It also exits
 /// when its stdin closes, so it never outlives its parent.
 final class FanoutWorkerProcess: FanoutWorkerControl {
     private let process: Process
@@ -36,9 +36,9 @@ final class FanoutWorkerProcess: FanoutWorkerControl {
         try await expect("ready", FanoutSubscriberGroup.ConnectSummary.self)
     }
 
-    func measure(window: Range<Int64>, graceMicros: Int64) async throws -> FanoutWorkerReport {
+    func measure(window: Range<Int64>, graceMicros: Int64, last: Bool) async throws -> FanoutWorkerReport {
         do {
-            try input.write(contentsOf: Data("go \(window.lowerBound) \(window.upperBound) \(graceMicros)\n".utf8))
+            try input.write(contentsOf: Data("go \(window.lowerBound) \(window.upperBound) \(graceMicros) \(last ? 1 : 0)\n".utf8))
         } catch {
             throw FanoutBenchmarkError.workerFailed("\(label): cannot write to it: \(error)")
         }

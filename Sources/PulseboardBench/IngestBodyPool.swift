@@ -1,29 +1,59 @@
 import NIOCore
 import PulseboardCore
 
-/// A pool of pre-generated ingest batches (JSON from `SyntheticTraffic`) with the byte offsets of
-/// every event id counter and timestamp, so each send can be made unique by patching bytes in place
-/// instead of generating JSON on the hot path.
+/// A pool of pre-generated ingest batches (JSON from `SyntheticTraffic`, or the same events as
+/// ClickHouse JSONEachRow rows) with the byte offsets of every event id counter and timestamp, so
+/// each send can be made unique by patching bytes in place instead of generating JSON on the hot path.
 struct IngestBodyPool: Sendable {
+    /// How the synthetic events are written, which fixes the timestamp text.
+    enum Format: Sendable {
+        /// Pulseboard batches `{"events":[…]}`; timestamps `YYYY-MM-DDTHH:MM:SS.mmmZ` (24 bytes).
+        case pulseboard
+        /// ClickHouse JSONEachRow rows, one per event (`IngestClickHouseRows`); timestamps
+        /// `YYYY-MM-DD hh:mm:ss` (19 bytes, UTC).
+        case clickHouseRows
+
+        /// Bytes of every timestamp value in a body of this format.
+        var timestampLength: Int {
+            switch self {
+            case .pulseboard: 24
+            case .clickHouseRows: 19
+            }
+        }
+
+        /// Epoch milliseconds as a timestamp value of this format (`timestampLength` ASCII bytes).
+        func timestamp(millis: Int64) -> [UInt8] {
+            var text = Array(Timestamp.format(millis: millis).utf8)
+            if case .clickHouseRows = self, text.count == 24 {
+                text[10] = UInt8(ascii: " ")
+                text.removeLast(5)
+            }
+            return text
+        }
+    }
+
     /// One pre-generated batch.
     struct Body: Sendable {
         let bytes: [UInt8]
         /// Offsets of the 16 hex digits of the counter half of each `"event_id":"e-<32 hex>"`.
         let eventIdCounterOffsets: [Int]
-        /// Offsets of each 24-byte `YYYY-MM-DDTHH:MM:SS.mmmZ` timestamp value.
+        /// Offsets of each timestamp value (`Format.timestampLength` bytes).
         let timestampOffsets: [Int]
         let contentLength: String
     }
 
-    static let timestampLength = 24
     static let maxPoolBytes = 64 << 20
 
     let bodies: [Body]
     let batchSize: Int
+    let format: Format
+
+    /// Bytes of every timestamp value in the pool's bodies.
+    var timestampLength: Int { format.timestampLength }
 
     /// Generates up to `count` batches of `batchSize` events each (fewer if they would exceed
-    /// `maxPoolBytes` in total).
-    init(batchSize: Int, users: Int, count: Int, seed: UInt64, nowMillis: Int64) throws {
+    /// `maxPoolBytes` in total), converted to `format` once here.
+    init(format: Format = .pulseboard, batchSize: Int, users: Int, count: Int, seed: UInt64, nowMillis: Int64) throws {
         var configuration = SyntheticTraffic.Configuration()
         configuration.users = max(1, users)
         var traffic = SyntheticTraffic(configuration: configuration, seed: seed)
@@ -33,7 +63,10 @@ struct IngestBodyPool: Sendable {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(bodies.first.map { $0.bytes.count + 4096 } ?? batchSize * 400)
             traffic.appendMixedBatch(into: &bytes, count: batchSize, atMillis: nowMillis, eventIds: true)
-            let body = try Self.index(bytes, batchSize: batchSize)
+            if case .clickHouseRows = format {
+                bytes = try IngestClickHouseRows.convert(bytes)
+            }
+            let body = try Self.index(bytes, batchSize: batchSize, timestampLength: format.timestampLength)
             bodies.append(body)
             if bodies.count == 1 {
                 target = max(8, min(target, Self.maxPoolBytes / max(1, bytes.count)))
@@ -41,10 +74,12 @@ struct IngestBodyPool: Sendable {
         }
         self.bodies = bodies
         self.batchSize = batchSize
+        self.format = format
     }
 
-    /// Locates the patchable byte ranges of one batch and checks there is one of each per event.
-    static func index(_ bytes: [UInt8], batchSize: Int) throws -> Body {
+    /// Locates the patchable byte ranges of one batch (timestamps of `timestampLength` bytes) and
+    /// checks there is one of each per event.
+    static func index(_ bytes: [UInt8], batchSize: Int, timestampLength: Int) throws -> Body {
         let idKey = Array(#""event_id":"e-"#.utf8)
         let tsKey = Array(#""timestamp":""#.utf8)
         var ids: [Int] = []
@@ -86,7 +121,7 @@ struct IngestBodyPool: Sendable {
     }
 
     /// Writes body `index` into `buffer`, with event ids counting up from `firstEventNumber` and every
-    /// timestamp set to `timestamp` (exactly `timestampLength` ASCII bytes).
+    /// timestamp set to `timestamp` (exactly `timestampLength` ASCII bytes, from `format.timestamp`).
     func write(_ index: Int, firstEventNumber: UInt64, timestamp: [UInt8], into buffer: inout ByteBuffer) {
         let body = bodies[index]
         let start = buffer.writerIndex - buffer.readerIndex
@@ -98,9 +133,11 @@ struct IngestBodyPool: Sendable {
                 Self.writeHex(number, to: p + offset)
                 number &+= 1
             }
+            let length = timestampLength
+            precondition(timestamp.count == length, "timestamp of the wrong length")
             timestamp.withUnsafeBufferPointer { ts in
                 for offset in body.timestampOffsets {
-                    (p + offset).update(from: ts.baseAddress!, count: Self.timestampLength)
+                    (p + offset).update(from: ts.baseAddress!, count: length)
                 }
             }
         }

@@ -15,6 +15,14 @@ final class IngestConnection {
         var apiKey: String?
         /// Position among the benchmark's connections; the high bits of every event id counter.
         var index: Int
+        /// Request target of every POST (path and query).
+        var path = IngestBenchmark.Target.pulseboard.defaultPath
+        var contentType = IngestBenchmark.Target.pulseboard.contentType
+        /// Whether 200 answers say how many events they took (`"accepted":N`, Pulseboard); without
+        /// that (ClickHouse), a 200 answer counts the whole batch as accepted.
+        var countsFromBody = true
+        /// Where the first non-200 answer of the run is printed.
+        var errorLog: IngestErrorLog?
         var reconnectDelay: TimeAmount = .milliseconds(100)
     }
 
@@ -35,6 +43,9 @@ final class IngestConnection {
         var mode: Mode
         /// How long after `end` requests still queued or in flight may take before they count as timeouts.
         var drainTimeout: TimeAmount
+        /// Closed loop only: the requests all connections may send in the step, shared; the step ends
+        /// for a connection once the budget is used up (or at `end`, whichever comes first).
+        var budget: IngestSendBudget? = nil
     }
 
     /// What one connection measured during a step.
@@ -53,6 +64,8 @@ final class IngestConnection {
         var windowAcceptedEvents = 0
         /// Failed measured requests by HTTP status, or "io" (connection lost) / "timeout" (not answered).
         var errors: [String: Int] = [:]
+        /// When the last response of the step arrived.
+        var lastResponse: NIODeadline?
     }
 
     private enum InFlight {
@@ -93,12 +106,12 @@ final class IngestConnection {
         self.eventLoop = eventLoop
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: "\(settings.host):\(settings.port)")
-        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Type", value: settings.contentType)
         headers.add(name: "Accept", value: "application/json")
         if let key = settings.apiKey {
             headers.add(name: "Authorization", value: "Bearer \(key)")
         }
-        headTemplate = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/api/analytics/events", headers: headers)
+        headTemplate = HTTPRequestHead(version: .http1_1, method: .POST, uri: settings.path, headers: headers)
     }
 
     // MARK: Connection management
@@ -133,7 +146,7 @@ final class IngestConnection {
 
     private func connected() {
         if case .closed = plan?.mode, generating, inFlight == nil, queueCount == 0 {
-            enqueue(.now())
+            enqueueNextClosed(.now())
         }
         trySend()
     }
@@ -201,13 +214,13 @@ final class IngestConnection {
         return true
     }
 
-    /// The wall clock as a body timestamp, refreshed at most every 200 ms.
+    /// The wall clock as a body timestamp in the pool's format, refreshed at most every 200 ms.
     private func currentTimestamp() -> [UInt8] {
         let now = NIODeadline.now()
         if cachedTimestamp.isEmpty || now - cachedTimestampAt > .milliseconds(200) {
             let millis = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-            let text = Array(Timestamp.format(millis: millis).utf8)
-            if text.count == IngestBodyPool.timestampLength {
+            let text = pool.format.timestamp(millis: millis)
+            if text.count == pool.timestampLength {
                 cachedTimestamp = text
                 cachedTimestampAt = now
             }
@@ -264,7 +277,7 @@ final class IngestConnection {
             inFlight = nil
             record(scheduled: scheduled, now: now, status: status, body: body)
             if case .closed = plan?.mode, generating {
-                enqueue(now)
+                enqueueNextClosed(now)
             }
         case nil:
             break
@@ -278,9 +291,20 @@ final class IngestConnection {
         var accepted = 0
         var duplicates = 0
         if status == 200 {
-            accepted = IngestResponseSummary.intField(#""accepted":"#, in: body) ?? pool.batchSize
-            duplicates = IngestResponseSummary.intField(#""duplicates":"#, in: body) ?? 0
+            if settings.countsFromBody {
+                accepted = IngestResponseSummary.intField(#""accepted":"#, in: body) ?? pool.batchSize
+                duplicates = IngestResponseSummary.intField(#""duplicates":"#, in: body) ?? 0
+            } else {
+                accepted = pool.batchSize
+            }
+        } else {
+            // Refused outright: another send may use its share of the budget.
+            plan.budget?.giveBack()
+            if let log = settings.errorLog, log.isArmed {
+                log.reportOnce("warning: HTTP \(status) from the server (later ones only counted): \(IngestResponseSummary(status: status, body: body).bodyPrefix)")
+            }
         }
+        stats.lastResponse = now
         if now >= plan.measureStart, now < plan.end {
             stats.windowAcceptedEvents += accepted
         }
@@ -322,7 +346,7 @@ final class IngestConnection {
             tickTask = loop.scheduleTask(deadline: firstDue) { self.tick() }
         case .closed:
             tickTask = loop.scheduleTask(deadline: plan.start) {
-                self.enqueue(.now())
+                self.enqueueNextClosed(.now())
                 self.trySend()
             }
         }
@@ -345,6 +369,19 @@ final class IngestConnection {
     }
 
     private var queueCount: Int { queue.count - queueHead }
+
+    /// Closed loop: queues the next request, if the step's budget (when it has one) allows another;
+    /// otherwise this connection is done generating.
+    private func enqueueNextClosed(_ scheduled: NIODeadline) {
+        if let budget = plan?.budget, !budget.claim() {
+            generating = false
+            tickTask?.cancel()
+            tickTask = nil
+            checkStepDone()
+            return
+        }
+        enqueue(scheduled)
+    }
 
     private func enqueue(_ scheduled: NIODeadline) {
         if case .open = plan?.mode, isMeasured(scheduled), inFlight != nil || queueCount > 0 || handler == nil {

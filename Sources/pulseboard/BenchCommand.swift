@@ -7,12 +7,13 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load clients for benchmarking a running server",
-        subcommands: [IngestBenchCommand.self, DecodeBenchCommand.self, FanoutBenchCommand.self, FrameBenchCommand.self]
+        subcommands: [IngestBenchCommand.self, DecodeBenchCommand.self, FanoutBenchCommand.self, FrameBenchCommand.self, JournalBenchCommand.self]
     )
 }
 
 /// `pulseboard bench ingest`: offers fixed event rates (open loop) and a closed-loop maximum to
-/// `POST /api/analytics/events` and prints achieved throughput and ack latency per rate.
+/// `POST /api/analytics/events` (or, with `--target clickhouse`, the same events as JSONEachRow
+/// inserts to ClickHouse) and prints achieved throughput and ack latency per rate.
 struct IngestBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
@@ -20,9 +21,29 @@ struct IngestBenchCommand: AsyncParsableCommand {
         discussion: """
             Each rate step runs --warmup seconds unmeasured, then --duration seconds measured. Fixed \
             rates are offered open loop (latency counts from each request's scheduled send time); \
-            "max" is closed loop, each connection sending as soon as its previous response arrives.
+            "max" is closed loop, each connection sending as soon as its previous response arrives. \
+            With --target clickhouse the same synthetic events go, as JSONEachRow rows (converted once, \
+            before the run), to ClickHouse's HTTP port as INSERT INTO frontend_events (the table of \
+            Benchmarks/clickhouse.sh); a 200 answer accepts the whole batch. With --events N exactly N \
+            events are loaded (the two preflight batches included): the max step runs without warmup \
+            until they are all acknowledged, and its events/s is N over that time.
             """
     )
+
+    /// `--target` values (the benchmark's `IngestBenchmark.Target`, parsed by ArgumentParser).
+    enum TargetArgument: String, CaseIterable, ExpressibleByArgument {
+        case pulseboard, clickhouse
+
+        var target: IngestBenchmark.Target {
+            switch self {
+            case .pulseboard: .pulseboard
+            case .clickhouse: .clickhouse
+            }
+        }
+    }
+
+    @Option(help: "Server to load: pulseboard or clickhouse (JSONEachRow into frontend_events).")
+    var target = TargetArgument.pulseboard
 
     @Option(help: "Server host.")
     var host = "127.0.0.1"
@@ -42,8 +63,17 @@ struct IngestBenchCommand: AsyncParsableCommand {
     @Option(help: "Measured seconds per rate step.")
     var duration = 10.0
 
-    @Option(help: "Comma list of offered events/s; \"max\" runs closed loop as fast as possible.")
-    var rates = "10000,100000,max"
+    @Option(help: "Comma list of offered events/s; \"max\" runs closed loop as fast as possible (default 10000,100000,max; max with --events).")
+    var rates: String?
+
+    @Option(help: "Request path and query of the inserts (default: the target's, e.g. /api/analytics/events).")
+    var path: String?
+
+    @Option(help: "Load exactly this many events (a multiple of --batch-size) in one max step, then stop.")
+    var events: Int?
+
+    @Option(help: "Output: table, or tsv (no header) for scripts.")
+    var format = "table"
 
     @Option(help: "API key, sent as 'Authorization: Bearer <key>'.")
     var key: String?
@@ -55,9 +85,12 @@ struct IngestBenchCommand: AsyncParsableCommand {
     var threads = 1
 
     mutating func run() async throws {
+        guard format == "table" || format == "tsv" else { throw ValidationError("--format must be table or tsv") }
         var options = IngestBenchmark.Options()
+        options.target = target.target
         options.host = host
         options.port = port
+        options.path = path
         options.connections = connections
         options.batchSize = batchSize
         options.users = users
@@ -65,8 +98,9 @@ struct IngestBenchCommand: AsyncParsableCommand {
         options.warmupSeconds = warmup
         options.apiKey = key
         options.threads = threads
+        options.events = events
         do {
-            options.rates = try IngestBenchmark.Rate.parseList(rates)
+            options.rates = try IngestBenchmark.Rate.parseList(rates ?? (events == nil ? "10000,100000,max" : "max"))
         } catch {
             throw ValidationError("\(error)")
         }
@@ -78,7 +112,7 @@ struct IngestBenchCommand: AsyncParsableCommand {
             Self.printError("error: \(error)")
             throw ExitCode.failure
         }
-        print(IngestBenchmark.formatTable(results))
+        print(format == "tsv" ? IngestBenchmark.formatTSV(results) : IngestBenchmark.formatTable(results))
     }
 
     private static func printError(_ line: String) {
@@ -138,8 +172,11 @@ struct FanoutBenchCommand: AsyncParsableCommand {
     @Option(help: "Dashboard to subscribe to.")
     var dashboard = "wallboard"
 
-    @Option(help: "Measured seconds.")
+    @Option(help: "Measured seconds per window.")
     var duration = 20.0
+
+    @Option(help: "Measured windows over the same connections (one result row each).")
+    var windows = 1
 
     @Option(help: "Unmeasured seconds after all subscribers connected.")
     var warmup = 5.0
@@ -192,6 +229,7 @@ struct FanoutBenchCommand: AsyncParsableCommand {
         options.path = path
         options.serverLabel = label
         options.durationSeconds = duration
+        options.windows = windows
         options.warmupSeconds = warmup
         options.graceSeconds = grace
         options.baselineSeconds = baseline
@@ -202,14 +240,14 @@ struct FanoutBenchCommand: AsyncParsableCommand {
         let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
         options.workerCommand = [executable, "bench", "fanout", "--worker"]
         options.progress = { line in Self.printError(line) }
-        let result: FanoutBenchmark.Result
+        let results: [FanoutBenchmark.Result]
         do {
-            result = try await FanoutBenchmark(options: options).run()
+            results = try await FanoutBenchmark(options: options).run()
         } catch let error as FanoutBenchmarkError {
             Self.printError("error: \(error)")
             throw ExitCode.failure
         }
-        print(format == "tsv" ? FanoutBenchmark.formatTSV([result]) : FanoutBenchmark.formatTable([result]))
+        print(format == "tsv" ? FanoutBenchmark.formatTSV(results) : FanoutBenchmark.formatTable(results))
     }
 
     private static func printError(_ line: String) {
