@@ -10,7 +10,7 @@ import statistics
 import sys
 from collections import OrderedDict
 
-NAMES = {"pulseboard": "Pulseboard", "clickhouse": "ClickHouse", "clickhouse-1000": "ClickHouse, 1,000-row inserts", "nchan": "Nginx + Nchan", "python": "Python (uvicorn + sse-starlette)"}
+NAMES = {"pulseboard": "Pulseboard", "clickhouse": "ClickHouse", "clickhouse-1000": "ClickHouse, 1,000-row inserts", "nchan": "Nchan", "python": "Python"}
 
 
 def fmt(value):
@@ -65,29 +65,36 @@ def main():
                     if (parts[2], parts[3]) not in rules:
                         rules.append((parts[2], parts[3]))
 
-    print("| workload | measure | Pulseboard | peer | peer's figure | ratio | target | met |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| workload | measure | Pulseboard | peers (ratio = Pulseboard / peer) | target | met |")
+    print("|---|---|---|---|---|---|")
     verdicts = []
     for (workload, measure), entry in rows.items():
         systems = entry["systems"]
         ours = systems.get("pulseboard", [])
-        peers = [p for p in systems if p != "pulseboard"] or [None]
-        label = f"{measure} ({entry['unit']})"
-        for index, peer in enumerate(peers):
+        peers = [p for p in systems if p != "pulseboard"]
+        label = f"{measure} ({entry['unit']})" if entry["unit"] else measure
+        cells, texts, results = [], [], []
+        for index, peer in enumerate(peers or [None]):
             theirs = systems.get(peer, []) if peer else []
-            ratio = "–"
-            if ours and theirs and statistics.median(theirs) > 0:
-                ratio = f"{statistics.median(ours) / statistics.median(theirs):.2f}×"
-            target_text, met = target_for(targets.get((workload, measure), []), ours, theirs, peer, entry["better"], index == 0)
+            if peer:
+                ratio = ""
+                if ours and theirs and statistics.median(theirs) > 0:
+                    ratio = f", {statistics.median(ours) / statistics.median(theirs):.2f}×"
+                cells.append(f"{NAMES.get(peer, peer)}: {cell(theirs)}{ratio}")
+            text, met = target_for(targets.get((workload, measure), []), ours, theirs, peer, entry["better"], index == 0)
             if met is not None:
-                verdicts.append((workload, measure, peer, met, target_text))
-            print(f"| {workload} | {label} | {cell(ours)} | {NAMES.get(peer, peer) if peer else '–'} | {cell(theirs)} | {ratio} "
-                  f"| {target_text} | {'' if met is None else ('yes' if met else '**no**')} |")
+                texts.append(text)
+                results.append(met)
+        met = all(results) if results else None
+        if met is not None:
+            verdicts.append((workload, measure, met, ", ".join(texts)))
+        print(f"| {workload} | {label} | {cell(ours)} | {'; '.join(cells) or '–'} | {', '.join(texts)} "
+              f"| {'' if met is None else ('yes' if met else '**no**')} |")
     print()
-    missed = [v for v in verdicts if not v[3]]
+    missed = [v for v in verdicts if not v[2]]
     print(f"targets: {len(verdicts) - len(missed)} of {len(verdicts)} met")
-    for workload, measure, peer, _, text in missed:
-        print(f"  not met: {workload} / {measure}" + (f" vs {NAMES.get(peer, peer)}" if peer else "") + f": {text}")
+    for workload, measure, _, text in missed:
+        print(f"  not met: {workload} / {measure}: {text}")
 
 
 def target_for(rules, ours, theirs, peer, better, first):
