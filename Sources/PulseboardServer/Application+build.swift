@@ -69,7 +69,8 @@ public func buildApplication(
     var services: [any Service] = [
         JournalService(
             ingestor: ingestor,
-            replayHorizonSeconds: max(Aggregator.maxWindowSeconds, configuration.ingest.dedupHorizonSeconds), logger: logger)
+            replayHorizonSeconds: max(Aggregator.maxWindowSeconds, configuration.ingest.dedupHorizonSeconds),
+            checkpointPath: configuration.paths.dataDir + "/" + WindowCheckpoint.fileName, logger: logger)
     ]
     services.append(HistoryFlushService(history: history, ingestor: ingestor, logger: logger))
     services.append(HubService(hub: hub))

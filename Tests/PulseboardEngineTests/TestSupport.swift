@@ -63,9 +63,12 @@ let testLogger: Logger = {
     return l
 }()
 
-/// Builds a ready ingestor over a journal in `directory`, replaying what is there.
+/// Builds a ready ingestor over a journal in `directory`, replaying what is there (or, with
+/// `replay: false`, a fresh one for `JournalService` to restore and replay).
 func makeIngestor(
-    directory: String, clock: ManualClock, history: History? = nil, configure: (inout IngestConfiguration) -> Void = { _ in }
+    directory: String, clock: ManualClock, history: History? = nil, replay: Bool = true,
+    pricing: Pricing = Pricing(perThousandTokens: ["m1": 0.01, "m2": 0.002], defaultPerThousandTokens: 0.001),
+    configure: (inout IngestConfiguration) -> Void = { _ in }
 ) throws -> Ingestor {
     var ingest = IngestConfiguration()
     ingest.maxEventsPerUserPerMinute = 0
@@ -76,8 +79,9 @@ func makeIngestor(
     let telemetry = Telemetry()
     let journal = try Journal(directory: directory, configuration: journalConfig, telemetry: telemetry, logger: testLogger)
     var agg = Aggregator.Configuration()
-    agg.pricing = Pricing(perThousandTokens: ["m1": 0.01, "m2": 0.002], defaultPerThousandTokens: 0.001)
+    agg.pricing = pricing
     let ingestor = Ingestor(configuration: ingest, aggregation: agg, journal: journal, telemetry: telemetry, clock: clock, history: history, logger: testLogger)
+    guard replay else { return ingestor }
     _ = try ingestor.replay(journal.previousSegments)
     ingestor.markReady()
     return ingestor

@@ -34,12 +34,12 @@ public struct Aggregator: Sendable {
     public static let maxWindowSeconds = Series.coarseCapacity * 60
 
     public let configuration: Configuration
-    public private(set) var second: Int64
+    public internal(set) var second: Int64
     public internal(set) var root: Series
     public internal(set) var groups: [DimensionGroups]
     /// Totals since start (for operations metrics).
-    public private(set) var lateInWindowTotal: UInt64 = 0
-    public private(set) var historyOnlyTotal: UInt64 = 0
+    public internal(set) var lateInWindowTotal: UInt64 = 0
+    public internal(set) var historyOnlyTotal: UInt64 = 0
     /// Keeps `prefetch`'s loads from being optimised away.
     var prefetchSink: UInt64 = 0
 

@@ -15,7 +15,7 @@ public struct BucketRing: Sendable {
     var sketches: [QuantileSketch]
     var numbers: [Int64]
     /// The open bucket.
-    public private(set) var current: Int64
+    public internal(set) var current: Int64
     var totals: [BucketState]
     var totalSketches: [QuantileSketch]
 

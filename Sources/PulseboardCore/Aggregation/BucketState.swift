@@ -1,6 +1,6 @@
 /// The additive state of one time bucket (or of a whole window): counts and sums that merge by
 /// addition and leave a window by subtraction, so sliding totals never re-scan buckets.
-public struct BucketState: Sendable, Equatable {
+public struct BucketState: Sendable, Equatable, BitwiseCopyable {
     /// Events per `EventType` (index = raw value).
     public var byType: SIMD8<UInt32> = .zero
     /// Chat interactions that carried `response_time_ms`.

@@ -6,7 +6,7 @@
 /// backward-shift deletion, and incremental growth: when the table doubles, the old slots move
 /// over a few at a time with later operations, so no single call pays for a whole rehash.
 public struct IdTable: Sendable {
-    struct Entry: Sendable {
+    struct Entry: Sendable, BitwiseCopyable {
         var key: UInt64
         var value: Int64
     }
@@ -14,7 +14,7 @@ public struct IdTable: Sendable {
     var entries: [Entry]
     var mask: Int
     /// Entries in both tables.
-    public private(set) var count = 0
+    public internal(set) var count = 0
     /// The table being migrated away from (empty when not growing).
     var old: [Entry] = []
     var oldMask = 0

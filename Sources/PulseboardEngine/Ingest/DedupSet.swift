@@ -51,3 +51,31 @@ struct DedupSet: Sendable {
     var count: Int { order.count }
     var memoryBytes: Int { ids.memoryBytes + order.count * 16 }
 }
+
+extension DedupSet {
+    func write(to w: inout SnapshotWriter) {
+        ids.write(to: &w)
+        var flat: [Int64] = []
+        flat.reserveCapacity(order.count * 2)
+        for e in order {
+            flat.append(Int64(bitPattern: e.id))
+            flat.append(e.second)
+        }
+        w.write(flat)
+    }
+
+    mutating func read(_ r: inout SnapshotReader) throws(SnapshotError) {
+        ids = try IdTable(snapshot: &r)
+        let flat: [Int64] = try r.readArray()
+        guard flat.count % 2 == 0, flat.count / 2 == ids.count else {
+            throw SnapshotError("dedup set: \(flat.count / 2) ids in order, \(ids.count) in the table")
+        }
+        order = []
+        order.reserveCapacity(flat.count / 2)
+        var i = 0
+        while i < flat.count {
+            order.append((UInt64(bitPattern: flat[i]), flat[i + 1]))
+            i += 2
+        }
+    }
+}

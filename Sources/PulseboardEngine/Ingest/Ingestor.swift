@@ -33,6 +33,10 @@ public final class Ingestor: Sendable {
     // contended path measured several times slower under ingest load.
     let state: NIOLockedValueBox<State>
     let ready = Atomic<Bool>(false)
+    /// Set at shutdown, before the checkpoint: later batches are refused.
+    let sealed = Atomic<Bool>(false)
+    /// Batches between their first check and their last fold (what `seal` waits for).
+    let inFlight = Atomic<Int>(0)
     let logger: Logger
 
     public init(
@@ -66,6 +70,11 @@ public final class Ingestor: Sendable {
     public func ingest(_ bytes: UnsafeRawBufferPointer, format: EventDecoder.Format) throws(IngestError) -> IngestOutcome {
         guard isReady else {
             throw IngestError(.notReady, "the journal is still being replayed; retry shortly", retryAfterSeconds: 1)
+        }
+        inFlight.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        defer { inFlight.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
+        guard !sealed.load(ordering: .sequentiallyConsistent) else {
+            throw IngestError(.notReady, "the server is shutting down; retry against its successor", retryAfterSeconds: 1)
         }
         let now = clock.nowMillis()
         var batch = DecodedBatch()
@@ -197,15 +206,75 @@ public final class Ingestor: Sendable {
         }
     }
 
+    // MARK: - Checkpoint
+
+    /// What a checkpoint must have been written under to be restored here.
+    public var checkpointFingerprint: String {
+        state.withLockedValue { $0.aggregator.snapshotFingerprint }
+            + "; dedup \(configuration.dedupHorizonSeconds) s/\(configuration.dedupMaxIds) ids"
+            + "; rate \(configuration.maxEventsPerUserPerMinute)/min"
+    }
+
+    /// Refuses later batches and waits until those already past their first check are folded
+    /// in, so a checkpoint taken next holds every event the journal holds. Graceful shutdown only.
+    public func seal() {
+        sealed.store(true, ordering: .sequentiallyConsistent)
+        while inFlight.load(ordering: .sequentiallyConsistent) > 0 { usleep(200) }
+    }
+
+    /// Encodes the windows, the dedup set and the limiter as they are now. `segment` is the
+    /// journal segment being written (sequence and size), which the checkpoint then covers.
+    public func checkpoint(segment: (sequence: UInt64, bytes: Int)) -> WindowCheckpoint {
+        let fingerprint = checkpointFingerprint
+        let payload: [UInt8] = state.withLockedValue { s in
+            var w = SnapshotWriter(reservingCapacity: s.aggregator.memoryBytes + s.dedup.memoryBytes + 1 << 20)
+            s.aggregator.write(to: &w)
+            s.dedup.write(to: &w)
+            s.limiter.write(to: &w)
+            return w.bytes
+        }
+        return WindowCheckpoint(
+            segmentSequence: segment.sequence, segmentBytes: segment.bytes, takenAtMs: clock.nowMillis(),
+            fingerprint: fingerprint, payload: payload)
+    }
+
+    /// Replaces the windows, the dedup set and the limiter with a checkpoint's (before replay).
+    public func restore(_ checkpoint: WindowCheckpoint) throws(SnapshotError) {
+        guard checkpoint.fingerprint == checkpointFingerprint else { throw SnapshotError("written under other settings") }
+        let configuration = state.withLockedValue { $0.aggregator.configuration }
+        let (horizon, maxIds, rate) = (Int64(self.configuration.dedupHorizonSeconds), self.configuration.dedupMaxIds, self.configuration.maxEventsPerUserPerMinute)
+        let result: Result<State, SnapshotError> = checkpoint.payload.withUnsafeBytes { raw in
+            Result { () throws(SnapshotError) in
+                var r = SnapshotReader(raw)
+                var restored = State(
+                    aggregator: try Aggregator(configuration: configuration, snapshot: &r),
+                    dedup: DedupSet(horizonSeconds: horizon, maxIds: maxIds), limiter: UserRateLimiter(limitPerMinute: rate))
+                try restored.dedup.read(&r)
+                try restored.limiter.read(&r)
+                guard r.remaining == 0 else { throw SnapshotError("\(r.remaining) bytes left over after the limiter") }
+                return restored
+            }
+        }
+        let restored = try result.get()
+        state.withLockedValue { s in
+            s = restored
+            s.aggregator.advance(toMillis: clock.nowMillis())
+        }
+    }
+
     // MARK: - Replay
 
     /// Replays journal segments into the windows and the dedup set. Each record is decoded with its
     /// arrival time, so validation, late classification and placement match the original run.
+    /// Segments up to `coveredSequence` are already in the windows (a restored checkpoint): their
+    /// records only go to history, and only those that arrived after its watermark.
     ///
     /// Two stages, so a restart uses both cores: this thread reads and decodes records while a
     /// serial queue folds the decoded ones into the windows, the dedup set and history, in order
     /// (at most `ReplayFolder.depth` chunks behind). Records stay in their segment's bytes.
-    public func replay(_ segments: [Journal.Segment], progress: (JournalReader.Summary, Int) -> Void = { _, _ in }) throws -> (JournalReader.Summary, events: Int) {
+    public func replay(
+        _ segments: [Journal.Segment], coveredSequence: UInt64 = 0, progress: (JournalReader.Summary, Int) -> Void = { _, _ in }
+    ) throws -> (JournalReader.Summary, events: Int) {
         var limits = IngestLimits()
         limits.maxBodyBytes = .max
         limits.maxEventsPerBatch = .max
@@ -215,29 +284,39 @@ public final class Ingestor: Sendable {
         limits.maxIdBytes = .max
         let replayDecoder = EventDecoder(limits: limits, dimensions: decoder.dimensions)
         let reader = JournalReader(logger: logger)
-        let folder = ReplayFolder(ingestor: self, nowMs: clock.nowMillis(), historyWatermark: history?.watermarkMs ?? .max)
+        let historyWatermark = history?.watermarkMs ?? .max
+        let folder = ReplayFolder(ingestor: self, nowMs: clock.nowMillis(), historyWatermark: historyWatermark)
         var chunk = ReplayFolder.Chunk()
         var events = 0
         var running = JournalReader.Summary()
-        let summary = try reader.readKeepingSegments(segments) { record, segment, base in
-            running.records += 1
-            var batch = DecodedBatch()
-            do throws(BatchError) {
-                try replayDecoder.decode(record.body, format: record.format, nowMs: record.arrivalMs, into: &batch)
-            } catch {
-                logger.warning("journal record no longer decodes; skipped", metadata: ["error": "\(error.message)"])
-                return
+        var summary = JournalReader.Summary()
+        for segment in segments {
+            let windows = segment.sequence > coveredSequence
+            let part = try reader.readKeepingSegments([segment]) { record, data, base in
+                running.records += 1
+                if !windows && record.arrivalMs < historyWatermark { return }
+                var batch = DecodedBatch()
+                do throws(BatchError) {
+                    try replayDecoder.decode(record.body, format: record.format, nowMs: record.arrivalMs, into: &batch)
+                } catch {
+                    logger.warning("journal record no longer decodes; skipped", metadata: ["error": "\(error.message)"])
+                    return
+                }
+                var count = 0
+                for e in batch.events where record.accepted(Int(e.index)) { count += 1 }
+                if chunk.base != Int(bitPattern: base) || chunk.records.count == ReplayFolder.Chunk.capacity {
+                    if !chunk.records.isEmpty { folder.submit(chunk) }
+                    chunk = ReplayFolder.Chunk(segment: data, base: base, windows: windows)
+                }
+                chunk.append(record, batch: batch)
+                events += count
+                telemetry.replayedEvents.add(UInt64(count))
+                if running.records % 20_000 == 0 { progress(running, events) }
             }
-            var count = 0
-            for e in batch.events where record.accepted(Int(e.index)) { count += 1 }
-            if chunk.base != Int(bitPattern: base) || chunk.records.count == ReplayFolder.Chunk.capacity {
-                if !chunk.records.isEmpty { folder.submit(chunk) }
-                chunk = ReplayFolder.Chunk(segment: segment, base: base)
-            }
-            chunk.append(record, batch: batch)
-            events += count
-            telemetry.replayedEvents.add(UInt64(count))
-            if running.records % 20_000 == 0 { progress(running, events) }
+            summary.segments += part.segments
+            summary.records += part.records
+            summary.bytes += part.bytes
+            summary.truncatedBytes += part.truncatedBytes
         }
         if !chunk.records.isEmpty { folder.submit(chunk) }
         folder.finish()
@@ -246,9 +325,9 @@ public final class Ingestor: Sendable {
 
     /// Folds one decoded journal record into the windows, the dedup set and history (replay's
     /// second stage).
-    fileprivate func fold(_ record: JournalRecord.View, _ batch: DecodedBatch, nowMs: Int64, historyWatermark: Int64) {
+    fileprivate func fold(_ record: JournalRecord.View, _ batch: DecodedBatch, windows: Bool, nowMs: Int64, historyWatermark: Int64) {
         let arrivalSecond = record.arrivalMs / 1000
-        state.withLockedValue { s in
+        if windows { state.withLockedValue { s in
             s.aggregator.advance(toMillis: nowMs)
             var sink: UInt64 = 0
             for e in batch.events {
@@ -260,7 +339,7 @@ public final class Ingestor: Sendable {
                 if e.eventId != 0 { _ = s.dedup.insert(e.eventId, second: arrivalSecond) }
                 s.aggregator.record(e, batch: batch, bytes: record.body, arrivalMs: record.arrivalMs)
             }
-        }
+        } }
         if let history, record.arrivalMs >= historyWatermark {
             history.record(batch, bytes: record.body, arrivalMs: record.arrivalMs) { record.accepted($0) }
         }
@@ -288,6 +367,8 @@ private final class ReplayFolder: Sendable {
         }
 
         var segment = Data()
+        /// Whether the records go to the windows (false: to history only).
+        var windows = true
         /// Address of the segment's first byte while the reader had it: only compared and used
         /// to turn the reader's buffers into offsets, never dereferenced.
         var base = 0
@@ -295,8 +376,9 @@ private final class ReplayFolder: Sendable {
 
         init() {}
 
-        init(segment: Data, base: UnsafeRawPointer) {
+        init(segment: Data, base: UnsafeRawPointer, windows: Bool) {
             self.segment = segment
+            self.windows = windows
             self.base = Int(bitPattern: base)
             records.reserveCapacity(Self.capacity)
         }
@@ -335,7 +417,7 @@ private final class ReplayFolder: Sendable {
                     let view = JournalRecord.View(
                         arrivalMs: r.arrivalMs, format: r.format, mask: UnsafeRawBufferPointer(rebasing: raw[r.mask]),
                         body: UnsafeRawBufferPointer(rebasing: raw[r.body]))
-                    ingestor.fold(view, r.batch, nowMs: nowMs, historyWatermark: historyWatermark)
+                    ingestor.fold(view, r.batch, windows: chunk.windows, nowMs: nowMs, historyWatermark: historyWatermark)
                 }
             }
         }

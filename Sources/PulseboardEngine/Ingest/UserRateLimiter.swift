@@ -31,3 +31,15 @@ struct UserRateLimiter: Sendable {
         sweepCursor = counts.sweep(from: sweepCursor, count: max(64, counts.capacity / 60)) { $0 >> 32 < minute }
     }
 }
+
+extension UserRateLimiter {
+    func write(to w: inout SnapshotWriter) {
+        counts.write(to: &w)
+        w.write(Int64(sweepCursor))
+    }
+
+    mutating func read(_ r: inout SnapshotReader) throws(SnapshotError) {
+        counts = try IdTable(snapshot: &r)
+        sweepCursor = Int(try r.read(Int64.self))
+    }
+}

@@ -189,6 +189,11 @@ public final class Journal: Sendable {
         return removed
     }
 
+    /// The segment being written and its size so far (after `close`, its final size).
+    public var currentSegment: (sequence: UInt64, bytes: Int) {
+        writer.withLockedValue { ($0.sequence, $0.segmentBytes) }
+    }
+
     /// Total bytes of all segments on disk.
     public func diskBytes() -> Int {
         ((try? Journal.listSegments(in: directory)) ?? []).reduce(0) { $0 + $1.bytes }
