@@ -63,7 +63,8 @@ public func buildApplication(
     PagesController(publicDir: configuration.paths.publicDir).addRoutes(to: router)
     let endpoints = PushEndpoints(
         hub: hub, store: dashboards, authorizer: authorizer, telemetry: telemetry,
-        corsOrigins: Set(configuration.server.corsAllowedOrigins), maxConnections: configuration.server.maxConnections)
+        corsOrigins: Set(configuration.server.corsAllowedOrigins), maxConnections: configuration.server.maxConnections,
+        queries: LiveQueryEndpoint(ingestor: ingestor, authorizer: authorizer, corsOrigins: Set(configuration.server.corsAllowedOrigins)))
     let gate = ConnectionGate(limit: configuration.server.maxConnections)
 
     var services: [any Service] = [

@@ -14,6 +14,8 @@ struct PushEndpoints: Sendable {
     let telemetry: Telemetry
     let corsOrigins: Set<String>
     let maxConnections: Int
+    /// Live queries answered on the event loop (nil: Hummingbird answers them).
+    var queries: LiveQueryEndpoint? = nil
     /// Largest client WebSocket message accepted.
     static let maxMessageBytes = 64 * 1024
 

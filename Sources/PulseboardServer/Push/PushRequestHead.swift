@@ -7,6 +7,8 @@ import NIOCore
 struct PushRequestHead: Sendable {
     var method: String
     var path: String
+    /// `HTTP/1.1` or `HTTP/1.0`.
+    var version: String
     /// Query parameters, percent-decoded, in order.
     var query: [(name: String, value: String)]
     /// Header values by lowercased name (repeated headers joined with ", ").
@@ -20,6 +22,7 @@ struct PushRequestHead: Sendable {
         let parts = requestLine.split(separator: " ")
         guard parts.count == 3, parts[2].hasPrefix("HTTP/1.") else { return nil }
         method = String(parts[0])
+        version = String(parts[2])
         let uri = URI(String(parts[1]))
         path = uri.path.removingPercentEncoding ?? uri.path
         query = uri.queryParameters.map { (String($0.key), String($0.value).removingPercentEncoding ?? String($0.value)) }
@@ -30,6 +33,11 @@ struct PushRequestHead: Sendable {
             let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             headers[name] = headers[name].map { $0 + ", " + value } ?? value
         }
+    }
+
+    /// Whether a body follows the head (`Content-Length` above 0 or `Transfer-Encoding`).
+    var hasBody: Bool {
+        headers["transfer-encoding"] != nil || (headers["content-length"].map { $0 != "0" } ?? false)
     }
 
     /// The first query parameter called `name`.

@@ -3,9 +3,10 @@ import NIOCore
 import PulseboardEngine
 
 /// The first handler of every connection. It reads the request line: a stream request
-/// (`GET /api/stream/…`, `GET /ws`) stays in NIO and gets a lean transport handler; anything
-/// else is handed to Hummingbird with the bytes read so far. Over `server.max_connections` it
-/// answers 503 once the request head is in.
+/// (`GET /api/stream/…`, `GET /ws`) stays in NIO and gets a lean transport handler; live
+/// queries (`GET /api/metrics/query`) are answered here, request after request on a keep-alive
+/// connection; anything else is handed to Hummingbird with the bytes read so far (for the rest
+/// of the connection). Over `server.max_connections` it answers 503 once the request head is in.
 final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -15,6 +16,8 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
         case http
         /// The router answered it, or a push transport holds it.
         case push
+        /// A live query is being read; the router answers it and reads the next request.
+        case query
     }
 
     /// Longest request head accepted on a stream request.
@@ -36,30 +39,63 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
         buffer.writeBuffer(&bytes)
+        // Requests pipelined behind a live query are read in turn.
+        while readRequest(context) {}
+    }
+
+    /// Reads what the buffer holds of the current request; true when a live query was answered
+    /// and the next request may already be in the buffer.
+    func readRequest(_ context: ChannelHandlerContext) -> Bool {
         switch route {
-        case .http?: return  // waiting to be removed; the bytes go to Hummingbird then
-        case .push?: break
+        case .http?: return false  // waiting to be removed; the bytes go to Hummingbird then
+        case .push?, .query?: break
         case nil:
             guard let lineEnd = buffer.readableBytesView.firstRange(of: [13, 10]) else {
                 if buffer.readableBytes > PushRouter.maxHeadBytes { fail(context, .init(.badRequest, code: "bad_request", "request line too long")) }
-                return
+                return false
             }
-            let line = buffer.readableBytesView[buffer.readableBytesView.startIndex..<lineEnd.lowerBound]
-            if !refuse && !PushRequestHead.isStreamRequestLine(ByteBufferView(line)) {
+            let line = ByteBufferView(buffer.readableBytesView[buffer.readableBytesView.startIndex..<lineEnd.lowerBound])
+            if !refuse && endpoints.queries != nil && LiveQueryEndpoint.isQueryRequestLine(line) {
+                route = .query
+            } else if !refuse && !PushRequestHead.isStreamRequestLine(line) {
                 route = .http
                 handOver(context)
-                return
+                return false
+            } else {
+                route = .push
             }
-            route = .push
         }
         guard let headEnd = buffer.readableBytesView.firstRange(of: [13, 10, 13, 10]) else {
             if buffer.readableBytes > PushRouter.maxHeadBytes {
                 fail(context, .init(.requestHeaderFieldsTooLarge, code: "headers_too_large", "request head over \(PushRouter.maxHeadBytes) bytes"))
             }
-            return
+            return false
         }
         let view = buffer.readableBytesView
         let head = PushRequestHead(view[view.startIndex..<headEnd.lowerBound])
+        if route == .query, let queries = endpoints.queries {
+            // A GET with a body is unusual enough to leave to Hummingbird's full HTTP handling.
+            guard let head, !head.hasBody else {
+                route = .http
+                handOver(context)
+                return false
+            }
+            buffer.moveReaderIndex(to: headEnd.upperBound)
+            let keepAlive = LiveQueryEndpoint.keepsAlive(head)
+            let response = queries.respond(head, keepAlive: keepAlive)
+            guard keepAlive else {
+                route = .push
+                buffer.clear()
+                context.writeAndFlush(wrapInboundOut(response), promise: nil)
+                context.close(mode: .output, promise: nil)
+                return false
+            }
+            route = nil
+            let more = buffer.readableBytes > 0
+            if more { context.write(wrapInboundOut(response), promise: nil) } else { context.writeAndFlush(wrapInboundOut(response), promise: nil) }
+            if !more { buffer.clear() }
+            return more
+        }
         buffer.moveReaderIndex(to: headEnd.upperBound)
         if refuse {
             endpoints.telemetry.connectionsRefused.add(1)
@@ -67,13 +103,14 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
                 .serviceUnavailable, code: "too_many_connections",
                 "the server holds its maximum of \(endpoints.maxConnections) connections (server.max_connections); retry later",
                 retryAfterSeconds: 5))
-            return
+            return false
         }
         guard let head else {
             fail(context, .init(.badRequest, code: "bad_request", "malformed request head"))
-            return
+            return false
         }
         endpoints.open(head, context: context, router: self)
+        return false
     }
 
     /// Answers with `error` and closes.
@@ -88,9 +125,16 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
+    /// Flushes responses written for pipelined queries once the read burst is over.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if route == nil || route == .query { context.flush() }
+        context.fireChannelReadComplete()
+    }
+
     /// Graceful shutdown: a connection that has not finished its request head yet is closed
     /// (once handed over, Hummingbird's handlers answer this event themselves).
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Between live queries the connection is idle: closing it loses nothing.
         if event is ChannelShouldQuiesceEvent, route != .http {
             context.close(promise: nil)
             return

@@ -58,21 +58,7 @@ struct MetricsController<Context: RequestContext>: Sendable {
 
     func query(_ request: Request) throws -> Response {
         try authorizer.require(.read, request)
-        let params = request.uri.queryParameters
-        if params.getAll("filter").count > 1 {
-            throw APIError(.badRequest, code: "bad_filter", "only one filter=key:value is supported per query")
-        }
-        var dict: [String: String] = [:]
-        for (k, v) in params { dict[String(k)] = String(v).removingPercentEncoding ?? String(v) }
-        let result: QueryResult
-        do {
-            let q = try MetricQuery.parse(dict)
-            result = try ingestor.query(q)
-        } catch {
-            throw APIError(.badRequest, code: error.code.rawValue, error.message)
-        }
-        var w = JSONWriter(capacity: 1024 + (result.series?.count ?? 0) * 24)
-        result.writeJSON(into: &w)
-        return .json(w.bytes)
+        let params = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value).removingPercentEncoding ?? String($0.value)) }
+        return .json(try LiveQueryEndpoint.answer(params, ingestor: ingestor))
     }
 }

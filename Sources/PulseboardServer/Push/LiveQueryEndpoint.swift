@@ -1,0 +1,79 @@
+import HTTPTypes
+import NIOCore
+import PulseboardCore
+import PulseboardEngine
+
+/// `GET /api/metrics/query` answered on the connection's event loop by `PushRouter`, without
+/// Hummingbird's task per request: live queries are the hot read path (pollers, wallboards,
+/// scripts), and the two thread hops a task costs were most of their latency. Same parameters,
+/// answers and errors as `MetricsController.query`, which calls its `answer`.
+struct LiveQueryEndpoint: Sendable {
+    let ingestor: Ingestor
+    let authorizer: Authorizer
+    let corsOrigins: Set<String>
+
+    /// Whether a request line asks for a live query (`GET /api/metrics/query` or `…?…`).
+    static func isQueryRequestLine(_ line: ByteBufferView) -> Bool {
+        let prefix = Array("GET /api/metrics/query".utf8)
+        guard line.starts(with: prefix), line.count > prefix.count else { return false }
+        let next = line[line.index(line.startIndex, offsetBy: prefix.count)]
+        return next == UInt8(ascii: " ") || next == UInt8(ascii: "?")
+    }
+
+    /// Whether the connection stays open after answering `head` (HTTP/1.1 unless `close`;
+    /// HTTP/1.0 only with `keep-alive`).
+    static func keepsAlive(_ head: PushRequestHead) -> Bool {
+        let connection = head.headers["connection"]?.lowercased() ?? ""
+        if head.version == "HTTP/1.0" { return connection.contains("keep-alive") }
+        return !connection.contains("close")
+    }
+
+    /// The JSON answer to a live query given its (percent-decoded) parameters: shared with
+    /// `MetricsController`, so both routes answer alike.
+    static func answer(_ params: [(name: String, value: String)], ingestor: Ingestor) throws(APIError) -> [UInt8] {
+        if params.lazy.filter({ $0.name == "filter" }).count > 1 {
+            throw APIError(.badRequest, code: "bad_filter", "only one filter=key:value is supported per query")
+        }
+        var dict: [String: String] = [:]
+        for (k, v) in params { dict[k] = v }
+        let result: QueryResult
+        do {
+            let q = try MetricQuery.parse(dict)
+            result = try ingestor.query(q)
+        } catch {
+            throw APIError(.badRequest, code: error.code.rawValue, error.message)
+        }
+        var w = JSONWriter(capacity: 1024 + (result.series?.count ?? 0) * 24)
+        result.writeJSON(into: &w)
+        return w.bytes
+    }
+
+    /// The whole response to one request head.
+    func respond(_ head: PushRequestHead, keepAlive: Bool) -> ByteBuffer {
+        var status = HTTPResponse.Status.ok
+        var body: [UInt8]
+        var extra = ""
+        do throws(APIError) {
+            try authorizer.require(
+                .read, authorization: head.headers["authorization"], keyHeader: head.headers["x-pulseboard-key"], queryKey: head.queryValue("key"))
+            body = try LiveQueryEndpoint.answer(head.query, ingestor: ingestor)
+        } catch {
+            status = error.status
+            body = error.jsonBody
+            if let seconds = error.retryAfterSeconds { extra += "Retry-After: \(seconds)\r\n" }
+            if error.status == .unauthorized { extra += "WWW-Authenticate: Bearer\r\n" }
+        }
+        if let origin = head.headers["origin"], corsOrigins.contains("*") || corsOrigins.contains(origin) {
+            extra += "Access-Control-Allow-Origin: \(origin)\r\nVary: Origin\r\nAccess-Control-Expose-Headers: Retry-After\r\n"
+        }
+        if !keepAlive { extra += "Connection: close\r\n" }
+        let line = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+        var out = ByteBuffer()
+        out.reserveCapacity(line.utf8.count + extra.utf8.count + 2 + body.count)
+        out.writeString(line)
+        out.writeString(extra)
+        out.writeStaticString("\r\n")
+        out.writeBytes(body)
+        return out
+    }
+}
