@@ -10,7 +10,8 @@
 #                                       and calls python_peer_stop)
 #
 # Environment: PYTHON_PEER_PORT (18082), PYTHON_PEER_PAYLOAD_BYTES (240), PYTHON_PEER_PYTHON
-# (python3). Installs uvicorn and sse-starlette with pip only if they are missing.
+# (python3). Installs uvicorn, sse-starlette and websockets (uvicorn's WebSocket protocol) with
+# pip only if they are missing.
 
 PYTHON_PEER_PORT="${PYTHON_PEER_PORT:-18082}"
 PYTHON_PEER_PAYLOAD_BYTES="${PYTHON_PEER_PAYLOAD_BYTES:-240}"
@@ -21,13 +22,13 @@ _PYTHON_PEER_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$_PYTHON_PEER_HERE/lib.sh"
 
 python_peer_install() {
-    if "$PYTHON_PEER_PYTHON" -c 'import uvicorn, sse_starlette' >/dev/null 2>&1; then
+    if "$PYTHON_PEER_PYTHON" -c 'import uvicorn, sse_starlette, websockets' >/dev/null 2>&1; then
         return 0
     fi
-    echo "installing uvicorn and sse-starlette..." >&2
-    "$PYTHON_PEER_PYTHON" -m pip install uvicorn sse-starlette >&2
-    "$PYTHON_PEER_PYTHON" -c 'import uvicorn, sse_starlette' >/dev/null 2>&1 || {
-        echo "uvicorn or sse-starlette is still missing" >&2
+    echo "installing uvicorn, sse-starlette and websockets..." >&2
+    "$PYTHON_PEER_PYTHON" -m pip install uvicorn sse-starlette websockets >&2
+    "$PYTHON_PEER_PYTHON" -c 'import uvicorn, sse_starlette, websockets' >/dev/null 2>&1 || {
+        echo "uvicorn, sse-starlette or websockets is still missing" >&2
         return 1
     }
 }
