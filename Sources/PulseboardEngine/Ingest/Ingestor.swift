@@ -323,23 +323,25 @@ public final class Ingestor: Sendable {
         return (summary, events)
     }
 
-    /// Folds one decoded journal record into the windows, the dedup set and history (replay's
-    /// second stage).
+    /// Folds one decoded journal record into the windows and the dedup set (unless a checkpoint
+    /// already holds it: `windows` false) and into history (replay's second stage).
     fileprivate func fold(_ record: JournalRecord.View, _ batch: DecodedBatch, windows: Bool, nowMs: Int64, historyWatermark: Int64) {
         let arrivalSecond = record.arrivalMs / 1000
-        if windows { state.withLockedValue { s in
-            s.aggregator.advance(toMillis: nowMs)
-            var sink: UInt64 = 0
-            for e in batch.events {
-                sink ^= s.dedup.touch(e.eventId)
-                s.aggregator.prefetch(e, batch: batch)
+        if windows {
+            state.withLockedValue { s in
+                s.aggregator.advance(toMillis: nowMs)
+                var sink: UInt64 = 0
+                for e in batch.events {
+                    sink ^= s.dedup.touch(e.eventId)
+                    s.aggregator.prefetch(e, batch: batch)
+                }
+                s.prefetchSink ^= sink
+                for e in batch.events where record.accepted(Int(e.index)) {
+                    if e.eventId != 0 { _ = s.dedup.insert(e.eventId, second: arrivalSecond) }
+                    s.aggregator.record(e, batch: batch, bytes: record.body, arrivalMs: record.arrivalMs)
+                }
             }
-            s.prefetchSink ^= sink
-            for e in batch.events where record.accepted(Int(e.index)) {
-                if e.eventId != 0 { _ = s.dedup.insert(e.eventId, second: arrivalSecond) }
-                s.aggregator.record(e, batch: batch, bytes: record.body, arrivalMs: record.arrivalMs)
-            }
-        } }
+        }
         if let history, record.arrivalMs >= historyWatermark {
             history.record(batch, bytes: record.body, arrivalMs: record.arrivalMs) { record.accepted($0) }
         }
