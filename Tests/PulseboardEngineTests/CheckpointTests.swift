@@ -1,5 +1,6 @@
 import Foundation
 import PulseboardCore
+import PulseboardSQLite
 import Testing
 @testable import PulseboardEngine
 
@@ -125,5 +126,56 @@ import Testing
         let liveEvents = live.first { $0.query.metric == .events && $0.query.windowSeconds == 86_400 && $0.query.groupBy == nil }?.value ?? 0
         #expect(events < liveEvents, "the cut journal holds fewer events than the checkpoint; the journal wins")
         cut.journal.close()
+    }
+
+    /// History keeps its own watermark: records a checkpoint covers still reach history when they
+    /// arrived after it, and nothing reaches it twice.
+    @Test func checkpointAndHistoryTogetherCountNothingTwice() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = ManualClock(millis: 1_790_000_000_000)
+        func start() throws -> (History, Ingestor, JournalService) {
+            let history = try HistoryTests.openHistory(dir)
+            let ingestor = try makeIngestor(directory: dir + "/journal", clock: clock, history: history, replay: false)
+            let service = JournalService(
+                ingestor: ingestor, replayHorizonSeconds: Aggregator.maxWindowSeconds,
+                checkpointPath: dir + "/" + WindowCheckpoint.fileName, logger: testLogger)
+            service.replay()
+            return (history, ingestor, service)
+        }
+        let window = MetricQuery(metric: .events, windowSeconds: 3600)
+
+        var (history, ingestor, service) = try start()
+        _ = try ingestor.ingest(HistoryTests.chats(40, at: clock.nowMillis(), users: 0..<20, org: "acme"), format: .json)
+        clock.advance(byMillis: 30_000)
+        #expect(try history.flush(nowMs: clock.nowMillis()) == 40)
+        _ = try ingestor.ingest(HistoryTests.chats(25, at: clock.nowMillis(), users: 10..<35, org: "globex"), format: .json)
+        _ = try ingestor.ingest(HistoryTests.chats(5, at: clock.nowMillis() - 2 * 86_400_000, users: 100..<105, org: "acme"), format: .json)
+        let before = HistoryTests.readings(ingestor, clock)
+        #expect(before[0] == 70)
+        let live = try ingestor.query(window).value
+        // The checkpoint is written, but history's last 30 events never reach the store.
+        service.saveCheckpoint()
+
+        (history, ingestor, service) = try start()
+        #expect(ingestor.telemetry.replayedEvents.value == 30, "only what history lacked was read back, into history alone")
+        #expect(HistoryTests.readings(ingestor, clock) == before)
+        #expect(try ingestor.query(window).value == live)
+
+        // Retried ids are still known; new ones count. Then a crash: the old checkpoint + this
+        // run's segment rebuild both.
+        #expect(try ingestor.ingest(HistoryTests.chats(10, at: clock.nowMillis(), users: 0..<10, org: "acme"), format: .json).duplicates == 10)
+        clock.advance(byMillis: 1000)
+        _ = try ingestor.ingest(HistoryTests.chats(10, at: clock.nowMillis(), users: 0..<10, org: "acme"), format: .json)
+        let after = HistoryTests.readings(ingestor, clock)
+        #expect(after[0] == 80)
+        let liveAfter = try ingestor.query(window).value
+        #expect(liveAfter == (live ?? 0) + 10)
+        ingestor.journal.close()
+
+        (history, ingestor, service) = try start()
+        #expect(HistoryTests.readings(ingestor, clock) == after)
+        #expect(try ingestor.query(window).value == liveAfter)
+        ingestor.journal.close()
     }
 }
