@@ -20,10 +20,14 @@ import Testing
         }
     }
 
-    /// Starts an ingestor the way the server does: JournalService restores and replays.
-    static func start(_ dir: String, clock: ManualClock, pricing: Pricing? = nil) throws -> (Ingestor, JournalService) {
-        let ingestor = try pricing.map { try makeIngestor(directory: dir, clock: clock, replay: false, pricing: $0) }
-            ?? makeIngestor(directory: dir, clock: clock, replay: false)
+    /// Starts an ingestor the way the server does: JournalService restores and replays. The
+    /// checkpoint lives in `dir`, the journal in `journal` (default: `dir`).
+    static func start(
+        _ dir: String, journal: String? = nil, clock: ManualClock, history: History? = nil, pricing: Pricing? = nil
+    ) throws -> (Ingestor, JournalService) {
+        let journal = journal ?? dir
+        let ingestor = try pricing.map { try makeIngestor(directory: journal, clock: clock, history: history, replay: false, pricing: $0) }
+            ?? makeIngestor(directory: journal, clock: clock, history: history, replay: false)
         let service = JournalService(
             ingestor: ingestor, replayHorizonSeconds: Aggregator.maxWindowSeconds,
             checkpointPath: dir + "/" + WindowCheckpoint.fileName, logger: testLogger)
@@ -136,21 +140,13 @@ import Testing
         let clock = ManualClock(millis: 1_790_000_000_000)
         func start() throws -> (History, Ingestor, JournalService) {
             let history = try HistoryTests.openHistory(dir)
-            let ingestor = try makeIngestor(directory: dir + "/journal", clock: clock, history: history, replay: false)
-            let service = JournalService(
-                ingestor: ingestor, replayHorizonSeconds: Aggregator.maxWindowSeconds,
-                checkpointPath: dir + "/" + WindowCheckpoint.fileName, logger: testLogger)
-            service.replay()
+            let (ingestor, service) = try CheckpointTests.start(dir, journal: dir + "/journal", clock: clock, history: history)
             return (history, ingestor, service)
         }
         let window = MetricQuery(metric: .events, windowSeconds: 3600)
 
         var (history, ingestor, service) = try start()
-        _ = try ingestor.ingest(HistoryTests.chats(40, at: clock.nowMillis(), users: 0..<20, org: "acme"), format: .json)
-        clock.advance(byMillis: 30_000)
-        #expect(try history.flush(nowMs: clock.nowMillis()) == 40)
-        _ = try ingestor.ingest(HistoryTests.chats(25, at: clock.nowMillis(), users: 10..<35, org: "globex"), format: .json)
-        _ = try ingestor.ingest(HistoryTests.chats(5, at: clock.nowMillis() - 2 * 86_400_000, users: 100..<105, org: "acme"), format: .json)
+        try HistoryTests.sendFlushedAndPending(ingestor, history: history, clock: clock)
         let before = HistoryTests.readings(ingestor, clock)
         #expect(before[0] == 70)
         let live = try ingestor.query(window).value

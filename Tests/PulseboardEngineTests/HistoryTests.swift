@@ -31,19 +31,23 @@ import Testing
         })
     }
 
+    /// 40 chats flushed to the store (with the watermark), then 25 today and 5 from two days
+    /// ago (history only, older than the live windows) left pending.
+    static func sendFlushedAndPending(_ ingestor: Ingestor, history: History, clock: ManualClock) throws {
+        _ = try ingestor.ingest(HistoryTests.chats(40, at: clock.nowMillis(), users: 0..<20, org: "acme"), format: .json)
+        clock.advance(byMillis: 30_000)
+        #expect(try history.flush(nowMs: clock.nowMillis()) == 40)
+        _ = try ingestor.ingest(HistoryTests.chats(25, at: clock.nowMillis(), users: 10..<35, org: "globex"), format: .json)
+        _ = try ingestor.ingest(HistoryTests.chats(5, at: clock.nowMillis() - 2 * 86_400_000, users: 100..<105, org: "acme"), format: .json)
+    }
+
     @Test func restartKeepsHistoryAndLiveWindowsAndCountsNothingTwice() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let clock = ManualClock(millis: 1_790_000_000_000)
         var history = try HistoryTests.openHistory(dir)
         var ingestor = try makeIngestor(directory: dir + "/journal", clock: clock, history: history)
-        _ = try ingestor.ingest(HistoryTests.chats(40, at: clock.nowMillis(), users: 0..<20, org: "acme"), format: .json)
-        clock.advance(byMillis: 30_000)
-        // The first slot is flushed (with the watermark); the next batches stay pending.
-        #expect(try history.flush(nowMs: clock.nowMillis()) == 40)
-        _ = try ingestor.ingest(HistoryTests.chats(25, at: clock.nowMillis(), users: 10..<35, org: "globex"), format: .json)
-        // Two days ago: history only (older than the live windows).
-        _ = try ingestor.ingest(HistoryTests.chats(5, at: clock.nowMillis() - 2 * 86_400_000, users: 100..<105, org: "acme"), format: .json)
+        try HistoryTests.sendFlushedAndPending(ingestor, history: history, clock: clock)
         let before = HistoryTests.readings(ingestor, clock)
         #expect(before[0] == 70)
         #expect(before[1] == 0.7)     // 70 × 1,000 tokens at 0.01 USD per 1k
