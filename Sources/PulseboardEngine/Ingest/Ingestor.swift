@@ -289,34 +289,27 @@ public final class Ingestor: Sendable {
         var chunk = ReplayFolder.Chunk()
         var events = 0
         var running = JournalReader.Summary()
-        var summary = JournalReader.Summary()
-        for segment in segments {
-            let windows = segment.sequence > coveredSequence
-            let part = try reader.readKeepingSegments([segment]) { record, data, base in
-                running.records += 1
-                if !windows && record.arrivalMs < historyWatermark { return }
-                var batch = DecodedBatch()
-                do throws(BatchError) {
-                    try replayDecoder.decode(record.body, format: record.format, nowMs: record.arrivalMs, into: &batch)
-                } catch {
-                    logger.warning("journal record no longer decodes; skipped", metadata: ["error": "\(error.message)"])
-                    return
-                }
-                var count = 0
-                for e in batch.events where record.accepted(Int(e.index)) { count += 1 }
-                if chunk.base != Int(bitPattern: base) || chunk.records.count == ReplayFolder.Chunk.capacity {
-                    if !chunk.records.isEmpty { folder.submit(chunk) }
-                    chunk = ReplayFolder.Chunk(segment: data, base: base, windows: windows)
-                }
-                chunk.append(record, batch: batch)
-                events += count
-                telemetry.replayedEvents.add(UInt64(count))
-                if running.records % 20_000 == 0 { progress(running, events) }
+        let summary = try reader.readKeepingSegments(segments) { record, sequence, data, base in
+            running.records += 1
+            let windows = sequence > coveredSequence
+            if !windows && record.arrivalMs < historyWatermark { return }
+            var batch = DecodedBatch()
+            do throws(BatchError) {
+                try replayDecoder.decode(record.body, format: record.format, nowMs: record.arrivalMs, into: &batch)
+            } catch {
+                logger.warning("journal record no longer decodes; skipped", metadata: ["error": "\(error.message)"])
+                return
             }
-            summary.segments += part.segments
-            summary.records += part.records
-            summary.bytes += part.bytes
-            summary.truncatedBytes += part.truncatedBytes
+            var count = 0
+            for e in batch.events where record.accepted(Int(e.index)) { count += 1 }
+            if chunk.base != Int(bitPattern: base) || chunk.records.count == ReplayFolder.Chunk.capacity {
+                if !chunk.records.isEmpty { folder.submit(chunk) }
+                chunk = ReplayFolder.Chunk(segment: data, base: base, windows: windows)
+            }
+            chunk.append(record, batch: batch)
+            events += count
+            telemetry.replayedEvents.add(UInt64(count))
+            if running.records % 20_000 == 0 { progress(running, events) }
         }
         if !chunk.records.isEmpty { folder.submit(chunk) }
         folder.finish()

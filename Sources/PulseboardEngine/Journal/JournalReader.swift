@@ -18,14 +18,15 @@ public struct JournalReader: Sendable {
 
     /// Calls `body` for each valid record of `segments`, in order.
     public func read(_ segments: [Journal.Segment], _ body: (JournalRecord.View) throws -> Void) throws -> Summary {
-        try readKeepingSegments(segments) { view, _, _ in try body(view) }
+        try readKeepingSegments(segments) { view, _, _, _ in try body(view) }
     }
 
-    /// Calls `body` for each valid record of `segments`, in order, with the whole segment it is
-    /// in and the address of the segment's first byte (the view's buffers point into it), so a
-    /// later stage can keep the records by offset without copying them.
+    /// Calls `body` for each valid record of `segments`, in order, with its segment's sequence,
+    /// the whole segment it is in and the address of the segment's first byte (the view's
+    /// buffers point into it), so a later stage can keep the records by offset without copying.
     public func readKeepingSegments(
-        _ segments: [Journal.Segment], _ body: (JournalRecord.View, _ segment: Data, _ base: UnsafeRawPointer) throws -> Void
+        _ segments: [Journal.Segment],
+        _ body: (JournalRecord.View, _ sequence: UInt64, _ segment: Data, _ base: UnsafeRawPointer) throws -> Void
     ) throws -> Summary {
         var summary = Summary()
         for segment in segments {
@@ -48,7 +49,7 @@ public struct JournalReader: Sendable {
                         cut = offset
                         return
                     }
-                    try body(view, data, bytes.baseAddress!)
+                    try body(view, segment.sequence, data, bytes.baseAddress!)
                     summary.records += 1
                     offset = next
                 }

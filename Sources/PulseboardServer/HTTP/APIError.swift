@@ -44,13 +44,19 @@ public struct APIError: HTTPResponseError, Sendable {
     /// The whole HTTP/1.1 response, for transports that write raw bytes; it closes the connection.
     var rawResponse: ByteBuffer {
         let body = jsonBody
-        var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
-        if let retryAfterSeconds { head += "Retry-After: \(retryAfterSeconds)\r\n" }
-        if status == .unauthorized { head += "WWW-Authenticate: Bearer\r\n" }
-        head += "\r\n"
+        let head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n"
+            + rawHeaderLines + "\r\n"
         var out = ByteBuffer(string: head)
         out.writeBytes(body)
         return out
+    }
+
+    /// The error's own header lines (`Retry-After`, `WWW-Authenticate`), each ending in CRLF.
+    var rawHeaderLines: String {
+        var lines = ""
+        if let retryAfterSeconds { lines += "Retry-After: \(retryAfterSeconds)\r\n" }
+        if status == .unauthorized { lines += "WWW-Authenticate: Bearer\r\n" }
+        return lines
     }
 
     static func unauthorized(_ scope: APIKey.Scope) -> APIError {

@@ -60,12 +60,10 @@ struct LiveQueryEndpoint: Sendable {
         } catch {
             status = error.status
             body = error.jsonBody
-            if let seconds = error.retryAfterSeconds { extra += "Retry-After: \(seconds)\r\n" }
-            if error.status == .unauthorized { extra += "WWW-Authenticate: Bearer\r\n" }
+            extra += error.rawHeaderLines
         }
-        if let origin = head.headers["origin"], corsOrigins.contains("*") || corsOrigins.contains(origin) {
-            extra += "Access-Control-Allow-Origin: \(origin)\r\nVary: Origin\r\nAccess-Control-Expose-Headers: Retry-After\r\n"
-        }
+        let cors = PushEndpoints.corsLines(head, origins: corsOrigins)
+        if !cors.isEmpty { extra += cors + "Access-Control-Expose-Headers: Retry-After\r\n" }
         if !keepAlive { extra += "Connection: close\r\n" }
         let line = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
         var out = ByteBuffer()

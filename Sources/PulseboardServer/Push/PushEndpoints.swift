@@ -36,8 +36,11 @@ struct PushEndpoints: Sendable {
     }
 
     /// CORS headers for an allowed `Origin`.
-    func corsLines(_ head: PushRequestHead) -> String {
-        guard let origin = head.headers["origin"], corsOrigins.contains("*") || corsOrigins.contains(origin) else { return "" }
+    func corsLines(_ head: PushRequestHead) -> String { PushEndpoints.corsLines(head, origins: corsOrigins) }
+
+    /// CORS header lines for `head`'s `Origin` when `origins` allows it (or "").
+    static func corsLines(_ head: PushRequestHead, origins: Set<String>) -> String {
+        guard let origin = head.headers["origin"], origins.contains("*") || origins.contains(origin) else { return "" }
         return "Access-Control-Allow-Origin: \(origin)\r\nVary: Origin\r\n"
     }
 

@@ -90,11 +90,14 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
                 context.close(mode: .output, promise: nil)
                 return false
             }
+            // Flushed in channelReadComplete, once per read burst however many were pipelined.
             route = nil
-            let more = buffer.readableBytes > 0
-            if more { context.write(wrapInboundOut(response), promise: nil) } else { context.writeAndFlush(wrapInboundOut(response), promise: nil) }
-            if !more { buffer.clear() }
-            return more
+            context.write(wrapInboundOut(response), promise: nil)
+            guard buffer.readableBytes > 0 else {
+                buffer.clear()
+                return false
+            }
+            return true
         }
         buffer.moveReaderIndex(to: headEnd.upperBound)
         if refuse {
