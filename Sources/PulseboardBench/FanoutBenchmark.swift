@@ -115,7 +115,7 @@ public struct FanoutBenchmark: Sendable {
         if let pid, let before, options.baselineSeconds > 0 {
             try await Task.sleep(nanoseconds: UInt64(options.baselineSeconds * 1e9))
             let after = try ServerProcessSample.read(pid: pid)
-            baseline = (after.cpuSeconds - before.cpuSeconds) / (after.uptime - before.uptime)
+            baseline = ServerProcessSample.cpuSeconds(from: before, to: after) / (after.uptime - before.uptime)
         }
 
         let settings = workerSettings()
@@ -216,7 +216,7 @@ public struct FanoutBenchmark: Sendable {
         }
         if let before, let windowStart, let windowEnd {
             let seconds = windowEnd.uptime - windowStart.uptime
-            let cpu = windowEnd.cpuSeconds - windowStart.cpuSeconds
+            let cpu = ServerProcessSample.cpuSeconds(from: windowStart, to: windowEnd)
             result.windowSeconds = seconds
             result.serverCPUPercent = cpu / seconds * 100
             result.baselineCPUPercent = baseline.map { $0 * 100 }

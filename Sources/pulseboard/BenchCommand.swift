@@ -148,7 +148,8 @@ struct FanoutBenchCommand: AsyncParsableCommand {
             Connects --subscribers streams to --dashboard, waits --warmup seconds, then counts every \
             frame whose server timestamp ("ts") falls in the next --duration seconds: latency is its \
             arrival time minus ts. Expected deliveries are (distinct frames seen) x N. With \
-            --server-pid, the server's CPU time (/proc/PID/stat) over the window and its RSS growth \
+            --server-pid, the server's CPU time (per thread, in ns, from /proc/PID/task/*/schedstat; \
+            /proc/PID/stat where threads exited) over the window and its RSS growth \
             since before connecting (/proc/PID/status) are reported per delivery and per subscriber. \
             Connections are spread over source addresses 127.0.0.2, 127.0.0.3, ... and, past \
             --per-process subscribers, over child processes of this same command (one event loop \

@@ -170,7 +170,7 @@ import Testing
             while let b = try answering.readOutbound(as: ByteBuffer.self) {
                 guard b.getInteger(at: b.readerIndex, as: UInt8.self) == 0x89 else { continue }  // FIN + ping
                 pings += 1
-                try answering.writeInbound(WebSocketFrame(fin: true, opcode: .pong, data: ByteBuffer()))
+                try answering.writeInbound(ByteBuffer(bytes: [0x8A, 0x80, 0x01, 0x02, 0x03, 0x04]))  // masked, empty pong
             }
             // Pinged every 30 s, closed once nothing has come for 60 s.
             #expect(silent.isActive == (second <= 60), "second \(second)")

@@ -114,8 +114,6 @@ struct PushEndpoints: Sendable {
         let pipeline = context.pipeline.syncOperations
         do {
             try pipeline.addHandler(connection, position: .after(router))
-            try pipeline.addHandler(
-                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: PushEndpoints.maxMessageBytes)), position: .after(router))
             _ = context.pipeline.syncOperations.removeHandler(context: context)
         } catch {
             if connection.context == nil { hub.closeStream() }

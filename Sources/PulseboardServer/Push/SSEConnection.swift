@@ -16,9 +16,13 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
     let telemetry: Telemetry
     let eventLoop: any EventLoop
     var encoding: PushEncoding { .sse }
+    /// Deliveries write through this context: it is the last handler, so a write goes straight
+    /// to the socket without crossing the pipeline.
     var context: ChannelHandlerContext?
-    /// The channel, held to skip the pipeline on every delivery.
-    var channel: (any Channel)?
+    /// The channel's writability, kept from `channelWritabilityChanged` (NIO reports it
+    /// synchronously inside the write that crosses the high-water mark), so a delivery need not
+    /// read the channel's atomic.
+    var writable = true
     var key = ""
     var state = SubscriptionState(deliveredSeq: 0)
     var unwritableSinceMs: Int64?
@@ -34,13 +38,12 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.channel = context.channel
+        self.writable = context.channel.isWritable
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         end()
         self.context = nil
-        self.channel = nil
     }
 
     /// Writes the response head and the first frames; deltas follow through `deliver`.
@@ -56,24 +59,25 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
     }
 
     func deliver(_ frame: EncodedFrame, seq: UInt64) {
-        guard let channel, !ended else { return }
-        switch state.offer(seq: seq, writable: channel.isWritable) {
+        guard let context, !ended else { return }
+        switch state.offer(seq: seq, writable: writable) {
         case .write:
             wroteSinceHeartbeat = true
-            channel.writeAndFlush(frame.sse, promise: nil)
+            context.writeAndFlush(wrapOutboundOut(frame.sse), promise: nil)
         case .skip: break
         case .drop: telemetry.framesCoalesced.add(1)
         }
     }
 
     func deliverAlert(_ frame: EncodedFrame) {
-        guard let channel, !ended, channel.isWritable else { return }
+        guard let context, !ended, writable else { return }
         wroteSinceHeartbeat = true
-        channel.writeAndFlush(frame.sse, promise: nil)
+        context.writeAndFlush(wrapOutboundOut(frame.sse), promise: nil)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if !context.channel.isWritable {
+        writable = context.channel.isWritable
+        if !writable {
             if unwritableSinceMs == nil { unwritableSinceMs = hub.nowMillis() }
         } else {
             unwritableSinceMs = nil
@@ -94,7 +98,7 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
         }
         if nowMs - lastHeartbeatMs >= Int64(hub.configuration.heartbeatSeconds) * 1000 {
             lastHeartbeatMs = nowMs
-            if !wroteSinceHeartbeat && context.channel.isWritable { context.writeAndFlush(wrapOutboundOut(PushWire.sseHeartbeat), promise: nil) }
+            if !wroteSinceHeartbeat && writable { context.writeAndFlush(wrapOutboundOut(PushWire.sseHeartbeat), promise: nil) }
             wroteSinceHeartbeat = false
         }
     }

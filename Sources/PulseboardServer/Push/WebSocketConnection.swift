@@ -11,7 +11,7 @@ import PulseboardEngine
 /// Lives on its channel's event loop only.
 final class WebSocketConnection: ChannelInboundHandler, PushConnection, @unchecked Sendable {
     // @unchecked: every mutable field is touched on `eventLoop` only.
-    typealias InboundIn = WebSocketFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// One subscription: the hub keys subscribers by identity, one object each.
@@ -19,8 +19,6 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
         // @unchecked: loop-confined, like its connection. The cycle with the connection is
         // broken when the connection ends (it drops its subscriptions).
         let connection: WebSocketConnection
-        /// Held here too, so a delivery touches this object and the channel only.
-        let channel: any Channel
         let eventLoop: any EventLoop
         let encoding: PushEncoding
         let key: String
@@ -28,9 +26,8 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
         /// Cleared when the connection drops the subscription.
         var active = true
 
-        init(connection: WebSocketConnection, channel: any Channel, key: String, seq: UInt64) {
+        init(connection: WebSocketConnection, key: String, seq: UInt64) {
             self.connection = connection
-            self.channel = channel
             self.eventLoop = connection.eventLoop
             self.encoding = connection.encoding
             self.key = key
@@ -39,8 +36,8 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
 
         func deliver(_ frame: EncodedFrame, seq: UInt64) {
             guard active else { return }
-            switch state.offer(seq: seq, writable: channel.isWritable) {
-            case .write: channel.writeAndFlush(frame.bytes(for: encoding), promise: nil)
+            switch state.offer(seq: seq, writable: connection.writable) {
+            case .write: connection.write(frame.bytes(for: encoding))
             case .skip: break
             case .drop: connection.endpoints.telemetry.framesCoalesced.add(1)
             }
@@ -53,9 +50,14 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
     let eventLoop: any EventLoop
     let encoding: PushEncoding
     var hub: Hub { endpoints.hub }
+    /// Every write goes through this context, the only handler: a delivery goes straight to
+    /// the socket.
     var context: ChannelHandlerContext?
-    /// The channel, held to skip the pipeline on every delivery.
-    var channel: (any Channel)?
+    /// Client frames, cut from the bytes read.
+    var reader = WebSocketFrameReader(maxFrameSize: PushEndpoints.maxMessageBytes)
+    /// The channel's writability, kept from `channelWritabilityChanged` (NIO reports it
+    /// synchronously inside the write that crosses the high-water mark).
+    var writable = true
     /// Subscriptions by dashboard id.
     var subscriptions: [String: Subscription] = [:]
     var message: ByteBuffer?
@@ -75,7 +77,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.channel = context.channel
+        self.writable = context.channel.isWritable
         lastHeardMs = hub.nowMillis()
         lastPingMs = lastHeardMs
         hub.register(self)
@@ -84,7 +86,6 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
     func handlerRemoved(context: ChannelHandlerContext) {
         end()
         self.context = nil
-        self.channel = nil
     }
 
     func write(_ bytes: ByteBuffer) {
@@ -94,7 +95,18 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
     // MARK: inbound frames
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
+        reader.append(unwrapInboundIn(data))
+        do {
+            while !ended, let frame = try reader.next() { received(frame) }
+        } catch {
+            switch error {
+            case .tooLarge: protocolError(1009, "frame over \(PushEndpoints.maxMessageBytes) bytes")
+            case .protocolError(let reason): protocolError(1002, reason)
+            }
+        }
+    }
+
+    func received(_ frame: WebSocketFrame) {
         lastHeardMs = hub.nowMillis()
         switch frame.opcode {
         case .text, .binary:
@@ -141,12 +153,10 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
         handle(String(decoding: bytes, as: UTF8.self))
     }
 
+    /// An I/O error: the socket is gone or going.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? NIOWebSocketError, error == .invalidFrameLength {
-            protocolError(1009, "frame over \(PushEndpoints.maxMessageBytes) bytes")
-        } else {
-            protocolError(1002, "malformed frame")
-        }
+        end()
+        context.close(promise: nil)
     }
 
     func protocolError(_ code: UInt16, _ reason: String) {
@@ -227,9 +237,9 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
             return reply(error: "too_many_subscriptions", "a connection holds at most \(limit) subscriptions (push.max_subscriptions_per_connection)", dashboard: id)
         }
         if let previous = subscriptions.removeValue(forKey: id) { drop(previous) }
-        guard let channel else { return }
+        guard context != nil else { return }
         let key = Hub.topicKey(dashboard: spec.id, variables: resolved)
-        let subscription = Subscription(connection: self, channel: channel, key: key, seq: 0)
+        let subscription = Subscription(connection: self, key: key, seq: 0)
         do {
             let subscribed = try hub.subscribe(spec: spec, variables: resolved, since: since, subscriber: subscription)
             subscription.state.covered(upTo: subscribed.seq)
@@ -251,7 +261,8 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
     // MARK: upkeep
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if !context.channel.isWritable {
+        writable = context.channel.isWritable
+        if !writable {
             if unwritableSinceMs == nil { unwritableSinceMs = hub.nowMillis() }
         } else {
             unwritableSinceMs = nil
@@ -267,8 +278,8 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
     }
 
     func deliverAlert(_ frame: EncodedFrame) {
-        guard let channel, !ended, channel.isWritable else { return }
-        channel.writeAndFlush(frame.bytes(for: encoding), promise: nil)
+        guard !ended, writable else { return }
+        write(frame.bytes(for: encoding))
     }
 
     func sweep(nowMs: Int64) {
