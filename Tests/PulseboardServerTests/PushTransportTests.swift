@@ -47,6 +47,33 @@ import Testing
         #expect(PushRequestHead(Array("GARBAGE".utf8)) == nil)
     }
 
+    @Test(arguments: [
+        "GET /x HTTP/1.1 extra", "GET  /x HTTP/1.1", "GET /x", "GET /x SPDY/3", " /x HTTP/1.1", "GET /x HTTP/1.1\r\nno colon here",
+    ])
+    func malformedHeadsAreRefused(_ text: String) {
+        #expect(PushRequestHead(Array(text.utf8)) == nil)
+    }
+
+    @Test func queryValuesAreDecodedOnceAndOddOnesKeptAsSent() throws {
+        let head = try #require(PushRequestHead(Array("GET /q?a=%2541&b&c=&d=50%&e=%E2%82%AC&f=%FF&%6B=v HTTP/1.0\r\nConnection: Keep-Alive".utf8)))
+        #expect(head.queryValue("a") == "%41")  // one decoding, not two
+        #expect(head.queryValue("b") == "")
+        #expect(head.queryValue("c") == "")
+        #expect(head.queryValue("d") == "50%")  // a broken escape stays as sent
+        #expect(head.queryValue("e") == "€")
+        #expect(head.queryValue("f") == "%FF")  // not UTF-8 once decoded
+        #expect(head.queryValue("k") == "v")
+        #expect(head.version == "HTTP/1.0")
+        #expect(LiveQueryEndpoint.keepsAlive(head))
+        #expect(PushRequestHead([0x47, 0x45, 0x54, 0x20, 0xC3, 0x28, 0x20] + Array("HTTP/1.1".utf8)) == nil)  // not UTF-8
+
+        let close = try #require(PushRequestHead(Array("GET /q HTTP/1.1\r\nConnection: Upgrade, CLOSE".utf8)))
+        #expect(!LiveQueryEndpoint.keepsAlive(close))
+        let plain = try #require(PushRequestHead(Array("GET /q HTTP/1.1\r\nHost: x".utf8)))
+        #expect(LiveQueryEndpoint.keepsAlive(plain))
+        #expect(plain.path == "/q" && plain.query.isEmpty)
+    }
+
     /// A hub over a fresh journal and a manual clock, with the shipped dashboards.
     struct Fixture {
         let clock = ManualClock(millis: 1_790_000_000_000)

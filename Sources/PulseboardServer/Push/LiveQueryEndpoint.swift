@@ -14,18 +14,22 @@ struct LiveQueryEndpoint: Sendable {
 
     /// Whether a request line asks for a live query (`GET /api/metrics/query` or `…?…`).
     static func isQueryRequestLine(_ line: ByteBufferView) -> Bool {
-        let prefix = Array("GET /api/metrics/query".utf8)
-        guard line.starts(with: prefix), line.count > prefix.count else { return false }
-        let next = line[line.index(line.startIndex, offsetBy: prefix.count)]
+        guard line.starts(with: requestLinePrefix), line.count > requestLinePrefix.count else { return false }
+        let next = line[line.index(line.startIndex, offsetBy: requestLinePrefix.count)]
         return next == UInt8(ascii: " ") || next == UInt8(ascii: "?")
     }
+
+    static let requestLinePrefix = Array("GET /api/metrics/query".utf8)
 
     /// Whether the connection stays open after answering `head` (HTTP/1.1 unless `close`;
     /// HTTP/1.0 only with `keep-alive`).
     static func keepsAlive(_ head: PushRequestHead) -> Bool {
-        let connection = head.headers["connection"]?.lowercased() ?? ""
-        if head.version == "HTTP/1.0" { return connection.contains("keep-alive") }
-        return !connection.contains("close")
+        // `Connection` is a comma-separated list of tokens, case-insensitive.
+        let tokens = (head.headers["connection"] ?? "").lowercased().split(separator: ",").map {
+            $0.filter { $0 != " " && $0 != "\t" }
+        }
+        if head.version == "HTTP/1.0" { return tokens.contains("keep-alive") }
+        return !tokens.contains("close")
     }
 
     /// The JSON answer to a live query given its (percent-decoded) parameters: shared with

@@ -1,5 +1,3 @@
-import Foundation
-import HummingbirdCore
 import NIOCore
 
 /// The head of a request for a stream, parsed from raw bytes by `PushRouter` (push
@@ -14,24 +12,92 @@ struct PushRequestHead: Sendable {
     /// Header values by lowercased name (repeated headers joined with ", ").
     var headers: [String: String]
 
-    /// Parses `GET /path?query HTTP/1.1` and its header lines; nil when malformed.
+    /// Parses `GET /path?query HTTP/1.1` and its header lines; nil when malformed (or not
+    /// UTF-8). Byte by byte: on a keep-alive connection of live queries this runs per request.
     init?(_ bytes: some Collection<UInt8>) {
-        guard let text = String(bytes: bytes, encoding: .utf8) else { return nil }
-        var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)[...]
-        guard let requestLine = lines.popFirst() else { return nil }
-        let parts = requestLine.split(separator: " ")
-        guard parts.count == 3, parts[2].hasPrefix("HTTP/1.") else { return nil }
-        method = String(parts[0])
-        version = String(parts[2])
-        let uri = URI(String(parts[1]))
-        path = uri.path.removingPercentEncoding ?? uri.path
-        query = uri.queryParameters.map { (String($0.key), String($0.value).removingPercentEncoding ?? String($0.value)) }
+        let b = Array(bytes)
+        guard String(validating: b, as: UTF8.self) != nil else { return nil }
+        let lineEnd = PushRequestHead.firstCRLF(b, from: 0) ?? b.count
+        // The request line: exactly three parts separated by single spaces.
+        guard let s1 = b[..<lineEnd].firstIndex(of: 0x20), let s2 = b[(s1 + 1)..<lineEnd].firstIndex(of: 0x20),
+            b[(s2 + 1)..<lineEnd].firstIndex(of: 0x20) == nil, s1 > 0, s2 > s1 + 1
+        else { return nil }
+        let versionBytes = b[(s2 + 1)..<lineEnd]
+        guard versionBytes.starts(with: PushRequestHead.http1) else { return nil }
+        method = String(decoding: b[..<s1], as: UTF8.self)
+        version = String(decoding: versionBytes, as: UTF8.self)
+        let target = b[(s1 + 1)..<s2]
+        let mark = target.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex
+        path = PushRequestHead.percentDecoded(target[..<mark])
+        query = []
+        if mark < target.endIndex {
+            for pair in target[(mark + 1)...].split(separator: UInt8(ascii: "&")) {
+                let eq = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
+                let value = eq < pair.endIndex ? PushRequestHead.percentDecoded(pair[(eq + 1)...]) : ""
+                query.append((PushRequestHead.percentDecoded(pair[..<eq]), value))
+            }
+        }
         headers = [:]
-        for line in lines where !line.isEmpty {
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        var start = lineEnd + 2
+        while start < b.count {
+            let end = PushRequestHead.firstCRLF(b, from: start) ?? b.count
+            defer { start = end + 2 }
+            guard end > start else { continue }
+            guard let colon = b[start..<end].firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            let name = String(decoding: b[start..<colon], as: UTF8.self).lowercased()
+            let value = String(decoding: PushRequestHead.trimmed(b[(colon + 1)..<end]), as: UTF8.self)
             headers[name] = headers[name].map { $0 + ", " + value } ?? value
+        }
+    }
+
+    static let http1 = Array("HTTP/1.".utf8)
+
+    /// The index of the first CR LF at or after `from`.
+    static func firstCRLF(_ b: [UInt8], from: Int) -> Int? {
+        var i = from
+        while i + 1 < b.count {
+            if b[i] == 13 && b[i + 1] == 10 { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// `bytes` without leading and trailing spaces and tabs.
+    static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var s = bytes
+        while let f = s.first, f == 0x20 || f == 0x09 { s.removeFirst() }
+        while let l = s.last, l == 0x20 || l == 0x09 { s.removeLast() }
+        return s
+    }
+
+    /// `%XX` escapes decoded; the bytes as they are when an escape is malformed or the result
+    /// is not UTF-8.
+    static func percentDecoded(_ bytes: ArraySlice<UInt8>) -> String {
+        guard bytes.contains(UInt8(ascii: "%")) else { return String(decoding: bytes, as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            if bytes[i] == UInt8(ascii: "%") {
+                guard i + 2 < bytes.endIndex, let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) else {
+                    return String(decoding: bytes, as: UTF8.self)
+                }
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(validating: out, as: UTF8.self) ?? String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
         }
     }
 
@@ -45,11 +111,12 @@ struct PushRequestHead: Sendable {
 
     /// Whether a request line (`METHOD TARGET VERSION`) asks for a stream.
     static func isStreamRequestLine(_ line: ByteBufferView) -> Bool {
-        let sse = Array("GET /api/stream/".utf8)
-        let ws = Array("GET /ws".utf8)
         if line.starts(with: sse) { return true }
         guard line.starts(with: ws), line.count > ws.count else { return false }
         let next = line[line.index(line.startIndex, offsetBy: ws.count)]
         return next == UInt8(ascii: " ") || next == UInt8(ascii: "?")
     }
+
+    static let sse = Array("GET /api/stream/".utf8)
+    static let ws = Array("GET /ws".utf8)
 }

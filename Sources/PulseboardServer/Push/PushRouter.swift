@@ -43,6 +43,20 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
         while readRequest(context) {}
     }
 
+    /// The offset from the reader index of the first CR LF (`blankLine`: CR LF CR LF, the end
+    /// of a request head), nil when it has not arrived.
+    static func offset(ofLineEndIn buffer: ByteBuffer, blankLine: Bool) -> Int? {
+        buffer.withUnsafeReadableBytes { p in
+            let width = blankLine ? 4 : 2
+            var i = 0
+            while i + width <= p.count {
+                if p[i] == 13 && p[i + 1] == 10 && (!blankLine || (p[i + 2] == 13 && p[i + 3] == 10)) { return i }
+                i += 1
+            }
+            return nil
+        }
+    }
+
     /// Reads what the buffer holds of the current request; true when a live query was answered
     /// and the next request may already be in the buffer.
     func readRequest(_ context: ChannelHandlerContext) -> Bool {
@@ -50,11 +64,11 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
         case .http?: return false  // waiting to be removed; the bytes go to Hummingbird then
         case .push?, .query?: break
         case nil:
-            guard let lineEnd = buffer.readableBytesView.firstRange(of: [13, 10]) else {
+            guard let lineEnd = PushRouter.offset(ofLineEndIn: buffer, blankLine: false) else {
                 if buffer.readableBytes > PushRouter.maxHeadBytes { fail(context, .init(.badRequest, code: "bad_request", "request line too long")) }
                 return false
             }
-            let line = ByteBufferView(buffer.readableBytesView[buffer.readableBytesView.startIndex..<lineEnd.lowerBound])
+            let line = buffer.readableBytesView.prefix(lineEnd)
             if !refuse && endpoints.queries != nil && LiveQueryEndpoint.isQueryRequestLine(line) {
                 route = .query
             } else if !refuse && !PushRequestHead.isStreamRequestLine(line) {
@@ -65,14 +79,13 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
                 route = .push
             }
         }
-        guard let headEnd = buffer.readableBytesView.firstRange(of: [13, 10, 13, 10]) else {
+        guard let headEnd = PushRouter.offset(ofLineEndIn: buffer, blankLine: true) else {
             if buffer.readableBytes > PushRouter.maxHeadBytes {
                 fail(context, .init(.requestHeaderFieldsTooLarge, code: "headers_too_large", "request head over \(PushRouter.maxHeadBytes) bytes"))
             }
             return false
         }
-        let view = buffer.readableBytesView
-        let head = PushRequestHead(view[view.startIndex..<headEnd.lowerBound])
+        let head = PushRequestHead(buffer.readableBytesView.prefix(headEnd))
         if route == .query, let queries = endpoints.queries {
             // A GET with a body is unusual enough to leave to Hummingbird's full HTTP handling.
             guard let head, !head.hasBody else {
@@ -80,7 +93,7 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
                 handOver(context)
                 return false
             }
-            buffer.moveReaderIndex(to: headEnd.upperBound)
+            buffer.moveReaderIndex(forwardBy: headEnd + 4)
             let keepAlive = LiveQueryEndpoint.keepsAlive(head)
             let response = queries.respond(head, keepAlive: keepAlive)
             guard keepAlive else {
@@ -99,7 +112,7 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
             }
             return true
         }
-        buffer.moveReaderIndex(to: headEnd.upperBound)
+        buffer.moveReaderIndex(forwardBy: headEnd + 4)
         if refuse {
             endpoints.telemetry.connectionsRefused.add(1)
             fail(context, .init(
