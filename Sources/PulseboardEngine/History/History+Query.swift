@@ -97,7 +97,7 @@ extension History {
         state.withLockedValue { s in
             Stats(
                 series: s.catalog.count, knownUsers: s.users.count, storedDays: s.dayUsers.count,
-                pendingEvents: s.pending.values.reduce(0) { $0 + $1.events }, watermarkMs: s.watermarkMs, lateSlots: s.lateSlots)
+                pendingEvents: s.pending.values.reduce(s.inFlight.events) { $0 + $1.events }, watermarkMs: s.watermarkMs, lateSlots: s.lateSlots)
         }
     }
 }
