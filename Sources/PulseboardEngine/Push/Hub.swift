@@ -216,6 +216,11 @@ public final class Hub: Sendable {
         state.withLockedValue { $0.topics[key]?.frame }
     }
 
+    /// When the next topic with subscribers is due (hub clock, epoch ms); nil when none is live.
+    public func nextDueMillis() -> Int64? {
+        state.withLockedValue { s in s.topics.values.lazy.filter { $0.subscriberCount > 0 }.map(\.nextTickMs).min() }
+    }
+
     /// Computes the frames of the topics that are due and publishes a delta where anything
     /// changed; once a second, sweeps every connection on its loop.
     public func tick() {
