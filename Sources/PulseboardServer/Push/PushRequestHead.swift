@@ -17,7 +17,7 @@ struct PushRequestHead: Sendable {
     init?(_ bytes: some Collection<UInt8>) {
         let b = Array(bytes)
         guard String(validating: b, as: UTF8.self) != nil else { return nil }
-        let lineEnd = PushRequestHead.firstCRLF(b, from: 0) ?? b.count
+        let lineEnd = b.withUnsafeBytes { PushRequestHead.lineEnd(in: $0) } ?? b.count
         // The request line: exactly three parts separated by single spaces.
         guard let s1 = b[..<lineEnd].firstIndex(of: 0x20), let s2 = b[(s1 + 1)..<lineEnd].firstIndex(of: 0x20),
             b[(s2 + 1)..<lineEnd].firstIndex(of: 0x20) == nil, s1 > 0, s2 > s1 + 1
@@ -40,7 +40,7 @@ struct PushRequestHead: Sendable {
         headers = [:]
         var start = lineEnd + 2
         while start < b.count {
-            let end = PushRequestHead.firstCRLF(b, from: start) ?? b.count
+            let end = b.withUnsafeBytes { PushRequestHead.lineEnd(in: $0, from: start) } ?? b.count
             defer { start = end + 2 }
             guard end > start else { continue }
             guard let colon = b[start..<end].firstIndex(of: UInt8(ascii: ":")) else { return nil }
@@ -52,11 +52,13 @@ struct PushRequestHead: Sendable {
 
     static let http1 = Array("HTTP/1.".utf8)
 
-    /// The index of the first CR LF at or after `from`.
-    static func firstCRLF(_ b: [UInt8], from: Int) -> Int? {
+    /// The offset of the first CR LF at or after `from` (`blankLine`: CR LF CR LF, the end of a
+    /// request head); nil when there is none yet.
+    static func lineEnd(in p: UnsafeRawBufferPointer, from: Int = 0, blankLine: Bool = false) -> Int? {
+        let width = blankLine ? 4 : 2
         var i = from
-        while i + 1 < b.count {
-            if b[i] == 13 && b[i + 1] == 10 { return i }
+        while i + width <= p.count {
+            if p[i] == 13 && p[i + 1] == 10 && (!blankLine || (p[i + 2] == 13 && p[i + 3] == 10)) { return i }
             i += 1
         }
         return nil

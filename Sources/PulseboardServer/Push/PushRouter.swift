@@ -43,20 +43,6 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
         while readRequest(context) {}
     }
 
-    /// The offset from the reader index of the first CR LF (`blankLine`: CR LF CR LF, the end
-    /// of a request head), nil when it has not arrived.
-    static func offset(ofLineEndIn buffer: ByteBuffer, blankLine: Bool) -> Int? {
-        buffer.withUnsafeReadableBytes { p in
-            let width = blankLine ? 4 : 2
-            var i = 0
-            while i + width <= p.count {
-                if p[i] == 13 && p[i + 1] == 10 && (!blankLine || (p[i + 2] == 13 && p[i + 3] == 10)) { return i }
-                i += 1
-            }
-            return nil
-        }
-    }
-
     /// Reads what the buffer holds of the current request; true when a live query was answered
     /// and the next request may already be in the buffer.
     func readRequest(_ context: ChannelHandlerContext) -> Bool {
@@ -64,7 +50,7 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
         case .http?: return false  // waiting to be removed; the bytes go to Hummingbird then
         case .push?, .query?: break
         case nil:
-            guard let lineEnd = PushRouter.offset(ofLineEndIn: buffer, blankLine: false) else {
+            guard let lineEnd = buffer.withUnsafeReadableBytes({ PushRequestHead.lineEnd(in: $0) }) else {
                 if buffer.readableBytes > PushRouter.maxHeadBytes { fail(context, .init(.badRequest, code: "bad_request", "request line too long")) }
                 return false
             }
@@ -79,7 +65,7 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
                 route = .push
             }
         }
-        guard let headEnd = PushRouter.offset(ofLineEndIn: buffer, blankLine: true) else {
+        guard let headEnd = buffer.withUnsafeReadableBytes({ PushRequestHead.lineEnd(in: $0, blankLine: true) }) else {
             if buffer.readableBytes > PushRouter.maxHeadBytes {
                 fail(context, .init(.requestHeaderFieldsTooLarge, code: "headers_too_large", "request head over \(PushRouter.maxHeadBytes) bytes"))
             }
