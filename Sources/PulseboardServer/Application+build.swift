@@ -64,7 +64,13 @@ public func buildApplication(
     let endpoints = PushEndpoints(
         hub: hub, store: dashboards, authorizer: authorizer, telemetry: telemetry,
         corsOrigins: Set(configuration.server.corsAllowedOrigins), maxConnections: configuration.server.maxConnections,
-        queries: LiveQueryEndpoint(ingestor: ingestor, authorizer: authorizer, corsOrigins: Set(configuration.server.corsAllowedOrigins)))
+        queries: LiveQueryEndpoint(ingestor: ingestor, authorizer: authorizer, corsOrigins: Set(configuration.server.corsAllowedOrigins)),
+        // The durable policy waits for an fsync per batch: that wait belongs in a task.
+        ingest: configuration.journal.writePolicy == .durable
+            ? nil
+            : IngestEndpoint(
+                ingestor: ingestor, authorizer: authorizer, corsOrigins: Set(configuration.server.corsAllowedOrigins),
+                maxBodyBytes: min(configuration.ingest.limits.maxBodyBytes, IngestEndpoint.loopBodyLimit)))
     let gate = ConnectionGate(limit: configuration.server.maxConnections)
 
     var services: [any Service] = [

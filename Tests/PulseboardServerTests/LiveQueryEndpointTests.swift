@@ -13,19 +13,31 @@ import Testing
 /// pipelining, errors without dropping the connection, auth, CORS, and a hand-over to
 /// Hummingbird when a later request on the connection is not a live query.
 @Suite(.timeLimit(.minutes(2))) struct LiveQueryEndpointTests {
-    struct RawResponse {
+    struct RawResponse: Sendable {
         var status: Int
         var headers: [String: String]
         var body: JSONValue?
     }
 
-    /// Sends `requests` back to back on one connection and reads `count` responses (or until
-    /// the server closes it).
-    static func exchange(port: Int, _ requests: [String], count: Int) throws -> (responses: [RawResponse], closed: Bool) {
+    /// Sends `requests` back to back on one connection (`pause`: each in its own write, 30 ms
+    /// apart) and reads `count` responses (or until the server closes it). The blocking socket
+    /// calls run on a Dispatch thread: on the cooperative pool they would starve the tasks
+    /// Hummingbird answers handed-over requests with.
+    static func exchange(port: Int, _ requests: [String], count: Int, pause: Bool = false) async throws -> (responses: [RawResponse], closed: Bool) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try blockingExchange(port: port, requests, count: count, pause: pause) })
+            }
+        }
+    }
+
+    static func blockingExchange(port: Int, _ requests: [String], count: Int, pause: Bool) throws -> (responses: [RawResponse], closed: Bool) {
         let fd = try SSEClient.connectSocket(port: port)
         defer { _ = Glibc.close(fd) }
-        let text = requests.joined()
-        _ = text.withCString { send(fd, $0, strlen($0), 0) }
+        for text in pause ? requests : [requests.joined()] {
+            _ = text.withCString { send(fd, $0, strlen($0), 0) }
+            if pause { usleep(30_000) }
+        }
         var bytes: [UInt8] = []
         var responses: [RawResponse] = []
         var closed = false
@@ -80,7 +92,7 @@ import Testing
                 let (status, _, _) = try await client.ingest(#"{"events":[{"event_type":"page_view"},{"event_type":"page_view"}],"context":{"user_id":"\#(user)"}}"#)
                 #expect(status == .ok)
             }
-            let (responses, closed) = try LiveQueryEndpointTests.exchange(port: port, [
+            let (responses, closed) = try await LiveQueryEndpointTests.exchange(port: port, [
                 LiveQueryEndpointTests.get("/api/metrics/query?metric=events&window=5m"),
                 LiveQueryEndpointTests.get("/api/metrics/query?metric=active_users&window=5m", ["Origin: https://exec.example"]),
                 LiveQueryEndpointTests.get("/api/metrics/query?metric=nope"),
@@ -110,7 +122,7 @@ import Testing
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await StreamEndpointTests.waitReady(client)
-            let (responses, closed) = try LiveQueryEndpointTests.exchange(port: port, [
+            let (responses, closed) = try await LiveQueryEndpointTests.exchange(port: port, [
                 LiveQueryEndpointTests.get("/api/metrics/query?metric=events"),
                 LiveQueryEndpointTests.get("/api/metrics/query?metric=events", ["Authorization: Bearer ingest-secret-0123456789"]),
                 LiveQueryEndpointTests.get("/api/metrics/query?metric=events&key=admin-secret-0123456789"),
@@ -123,7 +135,7 @@ import Testing
             #expect(responses[4].body?["value"]?.number == 0)
             #expect(!closed, "errors keep the connection")
 
-            let (old, oldClosed) = try LiveQueryEndpointTests.exchange(
+            let (old, oldClosed) = try await LiveQueryEndpointTests.exchange(
                 port: port, [LiveQueryEndpointTests.get("/api/metrics/query?metric=events&key=viewer-secret-0123456789", version: "HTTP/1.0")], count: 1)
             #expect(old.first?.status == 200)
             #expect(old.first?.headers["connection"] == "close")

@@ -27,6 +27,12 @@ public final class Telemetry: Sendable {
 
     public init() {}
 
+    /// Records one ingest request's latency, from `started` to now.
+    public func observeIngest(since started: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - started
+        ingestLatency.observe(Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))
+    }
+
     /// A gauge value computed at scrape time.
     public struct Gauge: Sendable {
         public var name: String
@@ -52,7 +58,7 @@ public final class Telemetry: Sendable {
         counter("pulseboard_events_late_total", "Accepted events that arrived late (aggregation.late_after_seconds).", eventsLate)
         counter("pulseboard_events_history_only_total", "Accepted events older than every live window (journaled, not in windows).", eventsHistoryOnly)
         counter("pulseboard_ingest_batches_total", "Ingest requests answered 200.", batches)
-        counter("pulseboard_ingest_batches_refused_total", "Ingest requests refused as a whole (400/401/413/429/503).", batchesRefused)
+        counter("pulseboard_ingest_batches_refused_total", "Ingest requests refused as a whole (400/401/403/413/415/429/503).", batchesRefused)
         counter("pulseboard_journal_bytes_total", "Bytes appended to the journal by this process.", journalBytes)
         counter("pulseboard_journal_fsyncs_total", "fsync calls on journal segments.", fsyncs)
         out += "# HELP pulseboard_journal_fsync_seconds_total Time spent in journal fsync.\n# TYPE pulseboard_journal_fsync_seconds_total counter\n"

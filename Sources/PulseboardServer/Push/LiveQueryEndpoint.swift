@@ -66,16 +66,6 @@ struct LiveQueryEndpoint: Sendable {
             body = error.jsonBody
             extra += error.rawHeaderLines
         }
-        let cors = PushEndpoints.corsLines(head, origins: corsOrigins)
-        if !cors.isEmpty { extra += cors + "Access-Control-Expose-Headers: Retry-After\r\n" }
-        if !keepAlive { extra += "Connection: close\r\n" }
-        let line = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
-        var out = ByteBuffer()
-        out.reserveCapacity(line.utf8.count + extra.utf8.count + 2 + body.count)
-        out.writeString(line)
-        out.writeString(extra)
-        out.writeStaticString("\r\n")
-        out.writeBytes(body)
-        return out
+        return PushEndpoints.response(status: status, json: body, headerLines: extra, to: head, origins: corsOrigins, keepAlive: keepAlive)
     }
 }

@@ -16,6 +16,8 @@ struct PushEndpoints: Sendable {
     let maxConnections: Int
     /// Live queries answered on the event loop (nil: Hummingbird answers them).
     var queries: LiveQueryEndpoint? = nil
+    /// Small ingest batches answered on the event loop (nil: Hummingbird answers them all).
+    var ingest: IngestEndpoint? = nil
     /// Largest client WebSocket message accepted.
     static let maxMessageBytes = 64 * 1024
 
@@ -42,6 +44,26 @@ struct PushEndpoints: Sendable {
     static func corsLines(_ head: PushRequestHead, origins: Set<String>) -> String {
         guard let origin = head.headers["origin"], origins.contains("*") || origins.contains(origin) else { return "" }
         return "Access-Control-Allow-Origin: \(origin)\r\nVary: Origin\r\n"
+    }
+
+    /// A whole JSON response answered on the event loop (live queries, ingest): the status line,
+    /// `headerLines` (each ending in CR LF), CORS for `head`'s origin and `Connection: close`
+    /// unless `keepAlive`.
+    static func response(
+        status: HTTPResponse.Status, json: [UInt8], headerLines: String, to head: PushRequestHead, origins: Set<String>, keepAlive: Bool
+    ) -> ByteBuffer {
+        var extra = headerLines
+        let cors = corsLines(head, origins: origins)
+        if !cors.isEmpty { extra += cors + "Access-Control-Expose-Headers: Retry-After\r\n" }
+        if !keepAlive { extra += "Connection: close\r\n" }
+        let line = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: application/json\r\nContent-Length: \(json.count)\r\n"
+        var out = ByteBuffer()
+        out.reserveCapacity(line.utf8.count + extra.utf8.count + 2 + json.count)
+        out.writeString(line)
+        out.writeString(extra)
+        out.writeStaticString("\r\n")
+        out.writeBytes(json)
+        return out
     }
 
     /// Bounds what the connection may have waiting to be written (`push.subscriber_buffer_bytes`):

@@ -4,8 +4,8 @@ import PulseboardEngine
 
 /// The first handler of every connection. It reads the request line: a stream request
 /// (`GET /api/stream/…`, `GET /ws`) stays in NIO and gets a lean transport handler; live
-/// queries (`GET /api/metrics/query`) are answered here, request after request on a keep-alive
-/// connection; anything else is handed to Hummingbird with the bytes read so far (for the rest
+/// queries (`GET /api/metrics/query`) and small ingest batches (`POST /api/analytics/events`)
+/// are answered here, request after request on a keep-alive connection; anything else is handed to Hummingbird with the bytes read so far (for the rest
 /// of the connection). Over `server.max_connections` it answers 503 once the request head is in.
 final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -18,6 +18,16 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
         case push
         /// A live query is being read; the router answers it and reads the next request.
         case query
+        /// An ingest batch is being read; the router answers it and reads the next request.
+        case ingest
+    }
+
+    /// An ingest request whose head is in and whose body is being read.
+    struct PendingIngest {
+        var head: PushRequestHead
+        /// Offset of the body from the buffer's reader index.
+        var bodyStart: Int
+        var length: Int
     }
 
     /// Longest request head accepted on a stream request.
@@ -29,6 +39,9 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
     let handOver: (ChannelHandlerContext) -> Void
     var buffer = ByteBuffer()
     var route: Route?
+    var pendingIngest: PendingIngest?
+    /// Set by graceful shutdown while a request is half read: close once it is answered.
+    var closeAfterResponse = false
 
     init(endpoints: PushEndpoints, refuse: Bool, handOver: @escaping (ChannelHandlerContext) -> Void) {
         self.endpoints = endpoints
@@ -48,6 +61,8 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
     func readRequest(_ context: ChannelHandlerContext) -> Bool {
         switch route {
         case .http?: return false  // waiting to be removed; the bytes go to Hummingbird then
+        case .ingest?:
+            if let pending = pendingIngest { return answer(pending, context) }
         case .push?, .query?: break
         case nil:
             guard let lineEnd = buffer.withUnsafeReadableBytes({ PushRequestHead.lineEnd(in: $0) }) else {
@@ -57,6 +72,8 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
             let line = buffer.readableBytesView.prefix(lineEnd)
             if !refuse && endpoints.queries != nil && LiveQueryEndpoint.isQueryRequestLine(line) {
                 route = .query
+            } else if !refuse && endpoints.ingest != nil && IngestEndpoint.isIngestRequestLine(line) {
+                route = .ingest
             } else if !refuse && !PushRequestHead.isStreamRequestLine(line) {
                 route = .http
                 handOver(context)
@@ -81,22 +98,21 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
             }
             buffer.moveReaderIndex(forwardBy: headEnd + 4)
             let keepAlive = LiveQueryEndpoint.keepsAlive(head)
-            let response = queries.respond(head, keepAlive: keepAlive)
-            guard keepAlive else {
-                route = .push
-                buffer.clear()
-                context.writeAndFlush(wrapInboundOut(response), promise: nil)
-                context.close(mode: .output, promise: nil)
+            return answered(queries.respond(head, keepAlive: keepAlive && !closeAfterResponse), keepAlive: keepAlive, context)
+        }
+        if route == .ingest, let ingest = endpoints.ingest {
+            // Chunked, large or `Expect: 100-continue` bodies are Hummingbird's.
+            guard let head, let length = ingest.bodyLength(head) else {
+                route = .http
+                handOver(context)
                 return false
             }
-            // Flushed in channelReadComplete, once per read burst however many were pipelined.
-            route = nil
-            context.write(wrapInboundOut(response), promise: nil)
-            guard buffer.readableBytes > 0 else {
-                buffer.clear()
-                return false
+            let pending = PendingIngest(head: head, bodyStart: headEnd + 4, length: length)
+            pendingIngest = pending
+            if head.headers["expect"] != nil && buffer.readableBytes < pending.bodyStart + pending.length {
+                context.writeAndFlush(wrapInboundOut(IngestEndpoint.continueResponse), promise: nil)
             }
-            return true
+            return answer(pending, context)
         }
         buffer.moveReaderIndex(forwardBy: headEnd + 4)
         if refuse {
@@ -115,6 +131,42 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
         return false
     }
 
+    /// Answers an ingest request once its whole body is in the buffer; true when the next
+    /// request may already be there too.
+    func answer(_ pending: PendingIngest, _ context: ChannelHandlerContext) -> Bool {
+        guard let ingest = endpoints.ingest, buffer.readableBytes >= pending.bodyStart + pending.length else { return false }
+        let keepAlive = LiveQueryEndpoint.keepsAlive(pending.head)
+        let response = buffer.withUnsafeReadableBytes { bytes in
+            ingest.respond(
+                pending.head, body: UnsafeRawBufferPointer(rebasing: bytes[pending.bodyStart..<(pending.bodyStart + pending.length)]),
+                keepAlive: keepAlive && !closeAfterResponse)
+        }
+        pendingIngest = nil
+        buffer.moveReaderIndex(forwardBy: pending.bodyStart + pending.length)
+        return answered(response, keepAlive: keepAlive, context)
+    }
+
+    /// Writes the response to a request answered here; true when the connection stays open and
+    /// the next request may already be in the buffer.
+    func answered(_ response: ByteBuffer, keepAlive: Bool, _ context: ChannelHandlerContext) -> Bool {
+        guard keepAlive && !closeAfterResponse else {
+            route = .push
+            buffer.clear()
+            context.writeAndFlush(wrapInboundOut(response), promise: nil)
+            context.close(mode: .output, promise: nil)
+            return false
+        }
+        // Flushed in channelReadComplete, once per read burst however many were pipelined.
+        route = nil
+        context.write(wrapInboundOut(response), promise: nil)
+        guard buffer.readableBytes > 0 else {
+            buffer.clear()
+            return false
+        }
+        if buffer.readerIndex > PushRouter.maxHeadBytes { buffer.discardReadBytes() }
+        return true
+    }
+
     /// Answers with `error` and closes.
     func fail(_ context: ChannelHandlerContext, _ error: APIError) {
         route = .push
@@ -129,16 +181,21 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Flushes responses written for pipelined queries once the read burst is over.
     func channelReadComplete(context: ChannelHandlerContext) {
-        if route == nil || route == .query { context.flush() }
+        if route == nil || route == .query || route == .ingest { context.flush() }
         context.fireChannelReadComplete()
     }
 
     /// Graceful shutdown: a connection that has not finished its request head yet is closed
     /// (once handed over, Hummingbird's handlers answer this event themselves).
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // Between live queries the connection is idle: closing it loses nothing.
         if event is ChannelShouldQuiesceEvent, route != .http {
-            context.close(promise: nil)
+            // An ingest batch whose body is arriving is answered first; otherwise the connection
+            // is between requests or mid-head, and closing it loses nothing.
+            if pendingIngest != nil {
+                closeAfterResponse = true
+            } else {
+                context.close(promise: nil)
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
