@@ -31,7 +31,8 @@ struct IngestEndpoint: Sendable {
     /// The body length when this endpoint takes the request; nil hands it to Hummingbird.
     func bodyLength(_ head: PushRequestHead) -> Int? {
         guard head.headers["transfer-encoding"] == nil, head.headers["expect"].map(IngestEndpoint.isContinue) ?? true,
-            let text = head.headers["content-length"], let length = Int(text), length >= 0, length <= maxBodyBytes
+            let text = head.headers["content-length"], !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            let length = Int(text), length <= maxBodyBytes
         else { return nil }
         return length
     }

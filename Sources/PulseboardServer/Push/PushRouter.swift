@@ -5,8 +5,9 @@ import PulseboardEngine
 /// The first handler of every connection. It reads the request line: a stream request
 /// (`GET /api/stream/…`, `GET /ws`) stays in NIO and gets a lean transport handler; live
 /// queries (`GET /api/metrics/query`) and small ingest batches (`POST /api/analytics/events`)
-/// are answered here, request after request on a keep-alive connection; anything else is handed to Hummingbird with the bytes read so far (for the rest
-/// of the connection). Over `server.max_connections` it answers 503 once the request head is in.
+/// are answered here, request after request on a keep-alive connection; anything else is
+/// handed to Hummingbird with the bytes read so far (for the rest of the connection). Over
+/// `server.max_connections` it answers 503 once the request head is in.
 final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -40,7 +41,7 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
     var buffer = ByteBuffer()
     var route: Route?
     var pendingIngest: PendingIngest?
-    /// Set by graceful shutdown while a request is half read: close once it is answered.
+    /// Set by graceful shutdown while an ingest body is arriving: close once it is answered.
     var closeAfterResponse = false
 
     init(endpoints: PushEndpoints, refuse: Bool, handOver: @escaping (ChannelHandlerContext) -> Void) {
@@ -101,7 +102,7 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
             return answered(queries.respond(head, keepAlive: keepAlive && !closeAfterResponse), keepAlive: keepAlive, context)
         }
         if route == .ingest, let ingest = endpoints.ingest {
-            // Chunked, large or `Expect: 100-continue` bodies are Hummingbird's.
+            // Chunked or large bodies, and expectations other than 100-continue, are Hummingbird's.
             guard let head, let length = ingest.bodyLength(head) else {
                 route = .http
                 handOver(context)

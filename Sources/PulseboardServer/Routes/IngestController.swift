@@ -7,7 +7,7 @@ import NIOCore
 import PulseboardCore
 import PulseboardEngine
 
-/// `POST /api/analytics/events`: JSON batches and NDJSON, per-event rejections, 400/401/413/429/503.
+/// `POST /api/analytics/events`: JSON batches and NDJSON, per-event rejections, 400/401/403/413/415/429/503.
 /// Small plainly framed batches are answered on the event loop by `IngestEndpoint`; this route
 /// takes the rest (chunked or large bodies, the durable write policy).
 struct IngestController<Context: RequestContext>: Sendable {
