@@ -29,6 +29,11 @@ public struct Authorizer: Sendable {
             queryKey: request.uri.queryParameters.get("key"))
     }
 
+    /// `require(_:_:)` for a request head read by `PushRouter` (streams, live queries, ingest).
+    func require(_ scope: APIKey.Scope, _ head: PushRequestHead) throws(APIError) {
+        try require(scope, authorization: head.headers["authorization"], keyHeader: head.headers["x-pulseboard-key"], queryKey: head.queryValue("key"))
+    }
+
     /// Throws 401/403 unless the presented key has `scope`. The `key` query parameter counts for
     /// `read` (EventSource, wallboards) and `ingest` (sendBeacon), never for an admin key: URLs
     /// end up in logs and browser history.

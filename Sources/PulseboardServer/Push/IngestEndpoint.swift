@@ -50,8 +50,7 @@ struct IngestEndpoint: Sendable {
         var json: [UInt8]
         var extra = ""
         do throws(APIError) {
-            try authorizer.require(
-                .ingest, authorization: head.headers["authorization"], keyHeader: head.headers["x-pulseboard-key"], queryKey: head.queryValue("key"))
+            try authorizer.require(.ingest, head)
             let format = try IngestEndpoint.format(contentType: head.headers["content-type"])
             let outcome: IngestOutcome
             do {

@@ -58,8 +58,7 @@ struct LiveQueryEndpoint: Sendable {
         var body: [UInt8]
         var extra = ""
         do throws(APIError) {
-            try authorizer.require(
-                .read, authorization: head.headers["authorization"], keyHeader: head.headers["x-pulseboard-key"], queryKey: head.queryValue("key"))
+            try authorizer.require(.read, head)
             body = try LiveQueryEndpoint.answer(head.query, ingestor: ingestor)
         } catch {
             status = error.status

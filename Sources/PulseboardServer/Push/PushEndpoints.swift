@@ -26,7 +26,7 @@ struct PushEndpoints: Sendable {
             guard head.method == "GET" else {
                 throw APIError(.methodNotAllowed, code: "method_not_allowed", "streams are opened with GET")
             }
-            try authorizer.require(.read, authorization: head.headers["authorization"], keyHeader: head.headers["x-pulseboard-key"], queryKey: head.queryValue("key"))
+            try authorizer.require(.read, head)
             if head.path == "/ws" {
                 try openWebSocket(head, context: context, router: router)
             } else {
