@@ -64,3 +64,22 @@ import Testing
         for (k, v) in reference { #expect(table.value(for: k) == v) }
     }
 }
+
+@Suite struct IdTableCopyTests {
+    /// Tables are values: a copy taken mid-growth (old slots still migrating) and then changed
+    /// leaves the original as it was.
+    @Test func copiesAreIndependentDuringGrowth() {
+        var table = IdTable()
+        for k in 1...1_000 { _ = table.slot(for: UInt64(k) &* 0x9E37_79B9_7F4A_7C15, initial: Int64(k)) }
+        let original = table
+        var copy = table
+        for k in 1...500 { copy.remove(UInt64(k) &* 0x9E37_79B9_7F4A_7C15) }
+        for k in 2_000...3_000 { _ = copy.slot(for: UInt64(k) &* 0x9E37_79B9_7F4A_7C15, initial: Int64(k)) }
+        #expect(original.count == 1_000)
+        #expect(copy.count == 1_501)
+        for k in 1...1_000 { #expect(original.value(for: UInt64(k) &* 0x9E37_79B9_7F4A_7C15) == Int64(k)) }
+        #expect(copy.value(for: 1 &* 0x9E37_79B9_7F4A_7C15) == nil)
+        #expect(copy.value(for: 2_500 &* 0x9E37_79B9_7F4A_7C15) == 2_500)
+        #expect(original.value(for: 2_500 &* 0x9E37_79B9_7F4A_7C15) == nil)
+    }
+}

@@ -4,28 +4,37 @@
 /// bits instead of hashing again (Swift's `Dictionary` would run SipHash on every lookup).
 /// Linear probing, load ≤ 1/2, key and value side by side (one cache line per lookup),
 /// backward-shift deletion, and incremental growth: when the table doubles, the old slots move
-/// over a few at a time with later operations, so no single call pays for a whole rehash.
+/// over a few at a time with later operations, and the doubled table's memory was mapped a page
+/// per insert before, so no single call pays for a whole rehash or a whole allocation.
 public struct IdTable: Sendable {
     struct Entry: Sendable, BitwiseCopyable {
         var key: UInt64
         var value: Int64
     }
 
-    var entries: [Entry]
+    var entries: SlotBuffer<Entry>
     var mask: Int
     /// Entries in both tables.
     public internal(set) var count = 0
     /// The table being migrated away from (empty when not growing).
-    var old: [Entry] = []
+    var old = SlotBuffer<Entry>()
     var oldMask = 0
     var oldCursor = 0
+    /// The next, doubled table, allocated ahead of growth while the load climbs from 7/16 to
+    /// 1/2 (large tables only), and its slots below `nextTouched`, whose pages are mapped.
+    var next = SlotBuffer<Entry>()
+    var nextTouched = 0
     /// Old slots migrated per operation; ≥ 2 guarantees migration ends before the new table fills.
-    static let migrationStep = 8
+    static let migrationStep = 4
+    /// Tables of this many slots (1 MiB) and more map their next table's pages ahead of growth.
+    static let prepareFrom = 1 << 16
+    /// Slots in one 4 KiB page.
+    static let slotsPerPage = 4096 / MemoryLayout<Entry>.stride
 
     public init(capacity: Int = 16) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        entries = Array(repeating: Entry(key: 0, value: 0), count: size)
+        entries = SlotBuffer(zeroed: size)
         mask = size - 1
     }
 
@@ -54,6 +63,8 @@ public struct IdTable: Sendable {
             migrate(IdTable.migrationStep)
         } else if count &* 2 >= entries.count {
             startGrowing()
+        } else if count &* 16 >= entries.count &* 7, entries.count >= IdTable.prepareFrom {
+            prepareGrowth()
         }
         let mask = self.mask
         let (i, found) = entries.withUnsafeBufferPointer { IdTable.probe($0, mask, key) }
@@ -96,7 +107,10 @@ public struct IdTable: Sendable {
 
     @inline(__always) public subscript(slot slot: Int) -> Int64 {
         get { entries[slot].value }
-        set { entries[slot].value = newValue }
+        set {
+            precondition(UInt(bitPattern: slot) < UInt(bitPattern: entries.count), "slot index out of range")
+            entries.withUnsafeMutableBufferPointer { $0[slot].value = newValue }
+        }
     }
 
     /// Removes `key`; true if it was present.
@@ -118,26 +132,48 @@ public struct IdTable: Sendable {
     }
 
     /// Backward-shift deletion: keeps probe chains intact without tombstones.
-    static func removeAt(_ i: Int, in table: inout [Entry], mask: Int) {
-        var hole = i
-        var j = (i + 1) & mask
-        while table[j].key != 0 {
-            let home = Int(truncatingIfNeeded: table[j].key) & mask
-            if (j - home) & mask >= (j - hole) & mask {
-                table[hole] = table[j]
-                hole = j
+    static func removeAt(_ i: Int, in table: inout SlotBuffer<Entry>, mask: Int) {
+        table.withUnsafeMutableBufferPointer { t in
+            var hole = i
+            var j = (i + 1) & mask
+            while t[j].key != 0 {
+                let home = Int(truncatingIfNeeded: t[j].key) & mask
+                if (j - home) & mask >= (j - hole) & mask {
+                    t[hole] = t[j]
+                    hole = j
+                }
+                j = (j + 1) & mask
             }
-            j = (j + 1) & mask
+            t[hole] = Entry(key: 0, value: 0)
         }
-        table[hole] = Entry(key: 0, value: 0)
     }
 
     mutating func startGrowing() {
         old = entries
         oldMask = mask
         oldCursor = 0
-        entries = Array(repeating: Entry(key: 0, value: 0), count: old.count * 2)
+        if next.count == old.count * 2 {
+            entries = next
+        } else {
+            entries = SlotBuffer(zeroed: old.count * 2)
+        }
+        next = SlotBuffer()
+        nextTouched = 0
         mask = entries.count - 1
+    }
+
+    /// Maps one more page of the next table by writing to it. A page first read (as probing
+    /// does) is mapped to the shared zero page and faults again, with a TLB flush on every
+    /// core, when first written; one written first faults once. Spread over the inserts before
+    /// growth, the next table's pages cost no single call more than one page fault.
+    mutating func prepareGrowth() {
+        if next.isEmpty {
+            next = SlotBuffer(zeroed: entries.count * 2)
+            nextTouched = 0
+        }
+        guard nextTouched < next.count else { return }
+        next.touchPage(at: nextTouched)
+        nextTouched += IdTable.slotsPerPage
     }
 
     /// Moves up to `n` slots of the old table into the new one.
@@ -145,14 +181,16 @@ public struct IdTable: Sendable {
         var left = n
         while left > 0 {
             guard oldCursor < old.count else {
-                old = []
+                old = SlotBuffer()
                 return
             }
             let e = old[oldCursor]
             if e.key != 0 {
                 let mask = self.mask
-                let (i, _) = entries.withUnsafeBufferPointer { IdTable.probe($0, mask, e.key) }
-                entries[i] = e
+                entries.withUnsafeMutableBufferPointer { t in
+                    let (i, _) = IdTable.probe(UnsafeBufferPointer(t), mask, e.key)
+                    t[i] = e
+                }
                 // Removing shifts a later entry into this slot: look at it again.
                 IdTable.removeAt(oldCursor, in: &old, mask: oldMask)
             } else {
@@ -183,5 +221,5 @@ public struct IdTable: Sendable {
     /// Slots in the table.
     public var capacity: Int { entries.count }
 
-    public var memoryBytes: Int { (entries.count + old.count) * 16 }
+    public var memoryBytes: Int { (entries.count + old.count + min(nextTouched, next.count)) * 16 }
 }

@@ -160,8 +160,8 @@ extension IdTable {
     /// Writes the table as it is (a migration in progress included).
     public func write(to w: inout SnapshotWriter) {
         w.write(Int64(count))
-        w.write(entries)
-        w.write(old)
+        entries.withUnsafeBufferPointer { w.write($0) }
+        old.withUnsafeBufferPointer { w.write($0) }
         w.write(Int64(oldCursor))
     }
 
@@ -180,9 +180,9 @@ extension IdTable {
             throw SnapshotError("an id table of \(entries.count) + \(old.count) slots holding \(count) ids")
         }
         self.init(capacity: 0)
-        self.entries = entries
+        self.entries = SlotBuffer(entries)
         self.mask = entries.count - 1
-        self.old = old
+        self.old = SlotBuffer(old)
         self.oldMask = old.isEmpty ? 0 : old.count - 1
         self.oldCursor = old.isEmpty ? 0 : cursor
         self.count = count

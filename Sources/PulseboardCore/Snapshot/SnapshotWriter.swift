@@ -29,6 +29,12 @@ public struct SnapshotWriter: Sendable {
         values.withUnsafeBytes { bytes.append(contentsOf: $0) }
     }
 
+    /// A buffer of plain values, written as an array of them.
+    public mutating func write<T: BitwiseCopyable>(_ values: UnsafeBufferPointer<T>) {
+        write(Int64(values.count))
+        bytes.append(contentsOf: UnsafeRawBufferPointer(values))
+    }
+
     /// A string as UTF-8 with its length.
     public mutating func write(_ string: String) {
         write(Array(string.utf8))

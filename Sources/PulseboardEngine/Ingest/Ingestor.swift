@@ -38,6 +38,9 @@ public final class Ingestor: Sendable {
     /// Batches between their first check and their last fold (what `seal` waits for).
     let inFlight = Atomic<Int>(0)
     let logger: Logger
+    /// Ids past the dedup horizon that the once-a-second upkeep drops at most (inserts drop
+    /// the rest as they come), so upkeep never holds the lock for long.
+    static let dedupExpiryPerSecond = 16_384
 
     public init(
         configuration: IngestConfiguration, aggregation: Aggregator.Configuration, journal: Journal,
@@ -98,7 +101,7 @@ public final class Ingestor: Sendable {
             var early = 0
             if second != s.lastMaintenanceSecond {
                 s.lastMaintenanceSecond = second
-                early = s.dedup.expire(now: second)
+                early = s.dedup.expire(now: second, limit: Ingestor.dedupExpiryPerSecond)
                 s.limiter.sweep(minute: minute)
             }
             var sink: UInt64 = 0
@@ -211,7 +214,7 @@ public final class Ingestor: Sendable {
     /// What a checkpoint must have been written under to be restored here.
     public var checkpointFingerprint: String {
         state.withLockedValue { $0.aggregator.snapshotFingerprint }
-            + "; dedup \(configuration.dedupHorizonSeconds) s/\(configuration.dedupMaxIds) ids"
+            + "; dedup \(configuration.dedupHorizonSeconds) s/\(configuration.dedupMaxIds) ids by second"
             + "; rate \(configuration.maxEventsPerUserPerMinute)/min"
     }
 
