@@ -82,7 +82,10 @@ import Testing
         #expect(set.expire(now: 0) == 0)
         let oldest = set.insert(id(1), second: 0)
         #expect(oldest)
+        // A duplicate forgets nothing; the new id above forgot the oldest.
         let newest = set.insert(id(1_500), second: 0)
         #expect(!newest)
+        #expect(set.count == 1_000)
+        #expect(set.expire(now: 0) == 1)
     }
 }

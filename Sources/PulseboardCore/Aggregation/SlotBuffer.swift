@@ -7,7 +7,7 @@ import Darwin
 /// Fixed-size storage for a hash table's slots, zeroed by `calloc` and copied on write.
 ///
 /// `Array(repeating:count:)` writes every byte before it returns, so doubling a table of
-/// millions of ids (256 MB for the dedup set at 8 M slots) stalled every batch behind the lock
+/// millions of ids (256 MB when the dedup set passes 4 M ids) stalled every batch behind the lock
 /// for hundreds of milliseconds. A large `calloc` gets fresh pages that the kernel maps on first
 /// use, so allocating costs nothing up front and the page faults spread over the operations
 /// that fill the table.

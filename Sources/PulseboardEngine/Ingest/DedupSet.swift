@@ -4,9 +4,9 @@ import PulseboardCore
 /// capped: past `maxIds` the oldest ids are forgotten early (and counted).
 ///
 /// Forgetting is spread over inserts: each one first drops up to two ids that have passed the
-/// horizon, and one more when the set is full, so at 200 k events/s no single call drops a
-/// second's worth of ids (a once-a-second sweep used to, behind the ingest lock, for 100 ms and
-/// more). The table keeps each id's second, so an id past the horizon that has not been
+/// horizon, and a new id drops the oldest when the set is full, so at 200 k events/s no single
+/// call drops a second's worth of ids (a once-a-second sweep used to, behind the ingest lock,
+/// for 100 ms and more). The table keeps each id's second, so an id past the horizon that has not been
 /// dropped yet is not taken for a duplicate.
 struct DedupSet: Sendable {
     let horizonSeconds: Int64
@@ -33,7 +33,6 @@ struct DedupSet: Sendable {
     mutating func insert(_ id: UInt64, second: Int64) -> Bool {
         let cutoff = second - horizonSeconds
         dropExpired(before: cutoff, limit: DedupSet.dropsPerInsert)
-        if order.count >= maxIds { dropOldest() }
         let (slot, inserted) = ids.slot(for: id, initial: second)
         if !inserted {
             guard ids[slot: slot] < cutoff else { return false }
@@ -43,6 +42,8 @@ struct DedupSet: Sendable {
             guard ids.value(for: id) == nil else { return false }
             _ = ids.slot(for: id, initial: second)
         }
+        // Full: the oldest goes (never this id, which is not in `order` yet).
+        if order.count >= maxIds { dropOldest() }
         order.append((id, second))
         return true
     }
