@@ -6,8 +6,8 @@ import PulseboardCore
 /// Forgetting is spread over inserts: each one first drops up to two ids that have passed the
 /// horizon, and a new id drops the oldest when the set is full, so at 200 k events/s no single
 /// call drops a second's worth of ids (a once-a-second sweep used to, behind the ingest lock,
-/// for 100 ms and more). The table keeps each id's second, so an id past the horizon that has not been
-/// dropped yet is not taken for a duplicate.
+/// for 100 ms and more). The table keeps each id's second, so an id past the horizon that has
+/// not been dropped yet is not taken for a duplicate.
 struct DedupSet: Sendable {
     let horizonSeconds: Int64
     let maxIds: Int
