@@ -167,10 +167,7 @@ public struct IdTable: Sendable {
     /// core, when first written; one written first faults once. Spread over the inserts before
     /// growth, the next table's pages cost no single call more than one page fault.
     mutating func prepareGrowth() {
-        if next.isEmpty {
-            next = SlotBuffer(zeroed: entries.count * 2)
-            nextTouched = 0
-        }
+        if next.isEmpty { next = SlotBuffer(zeroed: entries.count * 2) }
         guard nextTouched < next.count else { return }
         next.touchPage(at: nextTouched)
         nextTouched += IdTable.slotsPerPage

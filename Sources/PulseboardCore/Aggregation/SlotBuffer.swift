@@ -16,7 +16,6 @@ struct SlotBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
     // write, as an array), so a shared one is read-only.
     final class Storage {
         let base: UnsafeMutablePointer<Element>
-        let count: Int
 
         /// `count` elements whose bytes are all zero.
         init(zeroed count: Int) {
@@ -24,11 +23,10 @@ struct SlotBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
                 fatalError("out of memory: \(count) slots of \(MemoryLayout<Element>.stride) bytes")
             }
             base = raw.bindMemory(to: Element.self, capacity: max(count, 1))
-            self.count = count
         }
 
         init(copying source: UnsafeBufferPointer<Element>) {
-            count = source.count
+            let count = source.count
             guard let raw = malloc(max(count, 1) * MemoryLayout<Element>.stride) else {
                 fatalError("out of memory: \(count) slots of \(MemoryLayout<Element>.stride) bytes")
             }
@@ -96,18 +94,15 @@ struct SlotBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
     /// are all still zero (`init(zeroed:)`, nothing stored yet), which it leaves so.
     @inline(__always)
     mutating func touchPage(at i: Int) {
-        precondition(i >= 0 && i < count, "slot index out of range")
+        precondition(UInt(bitPattern: i) < UInt(bitPattern: count), "slot index out of range")
         makeUnique()
         UnsafeMutableRawPointer(base.unsafelyUnwrapped + i).storeBytes(of: 0, as: UInt8.self)
     }
 
-    /// The slots as an array (a checkpoint being written).
-    var array: [Element] { withUnsafeBufferPointer { Array($0) } }
-
     @inline(__always)
     private mutating func makeUnique() {
         if !isKnownUniquelyReferenced(&storage), let shared = storage {
-            let copy = Storage(copying: UnsafeBufferPointer(start: shared.base, count: shared.count))
+            let copy = Storage(copying: UnsafeBufferPointer(start: shared.base, count: count))
             storage = copy
             base = copy.base
         }
