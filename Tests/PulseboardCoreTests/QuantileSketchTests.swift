@@ -82,4 +82,24 @@ import Testing
         #expect(copy.value(for: 2_500 &* 0x9E37_79B9_7F4A_7C15) == 2_500)
         #expect(original.value(for: 2_500 &* 0x9E37_79B9_7F4A_7C15) == nil)
     }
+
+    /// Past 65,536 slots a table maps its next table's pages ahead of growth and gives the old
+    /// table's pages back as they are migrated. Every id survives both, and a copy taken while
+    /// the old table is still migrating keeps its ids when the original releases pages later.
+    @Test func largeTablesKeepEveryIdThroughGrowthAndPageRelease() {
+        func key(_ k: Int) -> UInt64 { UInt64(k) &* 0x9E37_79B9_7F4A_7C15 }
+        var table = IdTable()
+        var copy = IdTable()
+        for k in 1...300_000 {
+            _ = table.slot(for: key(k), initial: Int64(k))
+            if k == 140_000 { copy = table }  // 262,144 old slots migrating into 524,288
+        }
+        #expect(table.count == 300_000)
+        #expect(table.capacity == 1 << 20)
+        for k in stride(from: 1, through: 300_000, by: 7) { #expect(table.value(for: key(k)) == Int64(k)) }
+        #expect(copy.count == 140_000)
+        for k in stride(from: 1, through: 140_000, by: 3) { #expect(copy.value(for: key(k)) == Int64(k)) }
+        #expect(copy.value(for: key(140_001)) == nil)
+    }
 }
+
