@@ -5,16 +5,19 @@ import Testing
 @testable import PulseboardServer
 
 @Suite struct ConfigurationLoaderTests {
-    func write(_ text: String) -> String {
+    /// Writes `text` to a temporary file for the length of `body`.
+    func withFile<T>(_ text: String, _ body: (String) throws -> T) rethrows -> T {
         let path = NSTemporaryDirectory() + "pb-config-\(UUID().uuidString).json"
         _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
-        return path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try body(path)
     }
 
     @Test func fileThenEnvironmentThenFlags() throws {
-        let file = write(#"{"ingest":{"max_body_bytes":1048576},"journal.write_policy":"durable","server":{"port":9000}}"#)
         let loader = ConfigurationLoader(environment: ["PULSEBOARD_SERVER_PORT": "9100", "PULSEBOARD_AGGREGATION_DIMENSIONS": "model_used, org_id", "HOME": "/root"])
-        let c = try loader.load(file: file, fileRequired: true, overrides: ["server.port": "9200"])
+        let c = try withFile(#"{"ingest":{"max_body_bytes":1048576},"journal.write_policy":"durable","server":{"port":9000}}"#) {
+            try loader.load(file: $0, fileRequired: true, overrides: ["server.port": "9200"])
+        }
         #expect(c.ingest.limits.maxBodyBytes == 1_048_576)
         #expect(c.journal.writePolicy == .durable)
         #expect(c.server.port == 9200)
@@ -34,13 +37,14 @@ import Testing
         ("{}", ["PULSEBOARD_SERVER_HOST": "0.0.0.0"], "auth.keys"),
     ])
     func badConfigurationNamesTheKey(file: String, env: [String: String], key: String) {
-        let path = write(file)
-        do {
-            _ = try ConfigurationLoader(environment: env).load(file: path, fileRequired: true)
-            Issue.record("expected an error naming \(key)")
-        } catch {
-            #expect(error.key == key, "\(error.description)")
-            #expect(!error.message.isEmpty)
+        withFile(file) { path in
+            do throws(ConfigurationError) {
+                _ = try ConfigurationLoader(environment: env).load(file: path, fileRequired: true)
+                Issue.record("expected an error naming \(key)")
+            } catch {
+                #expect(error.key == key, "\(error.description)")
+                #expect(!error.message.isEmpty)
+            }
         }
     }
 

@@ -5,21 +5,26 @@ import PulseboardCore
 import Synchronization
 
 /// The ingest path and owner of the live windows: decodes a batch on the caller's thread (the
-/// event loop), then under one short lock deduplicates, rate-limits, journals and aggregates it.
-/// One lock per batch, no actor hop per event.
+/// event loop), then deduplicates and rate-limits it under one short lock, journals it, and
+/// folds it into the windows under another. No actor hop per event.
 ///
 /// ```swift
 /// let outcome = try body.withUnsafeReadableBytes { try ingestor.ingest($0, format: .json) }
 /// if let p = outcome.journalPosition, policy == .durable { try await ingestor.journal.waitDurable(p) }
 /// ```
 public final class Ingestor: Sendable {
-    struct State {
-        var aggregator: Aggregator
+    /// What decides which events of a batch are accepted.
+    struct Admission {
         var dedup: DedupSet
         var limiter: UserRateLimiter
         var lastMaintenanceSecond: Int64 = 0
         /// Keeps prefetch loads from being optimised away.
         var prefetchSink: UInt64 = 0
+    }
+
+    /// The live windows.
+    struct Windows {
+        var aggregator: Aggregator
     }
 
     public let configuration: IngestConfiguration
@@ -29,9 +34,12 @@ public final class Ingestor: Sendable {
     public let history: History?
     let decoder: EventDecoder
     let clock: any WallClock
-    // A pthread mutex: Synchronization.Mutex uses priority-inheritance futexes on Linux, whose
-    // contended path measured several times slower under ingest load.
-    let state: NIOLockedValueBox<State>
+    // pthread mutexes: Synchronization.Mutex uses priority-inheritance futexes on Linux, whose
+    // contended path measured several times slower under ingest load. Two of them, so one
+    // event loop can admit a batch while the other folds one into the windows; where both
+    // are needed, `admission` is taken first.
+    let admission: NIOLockedValueBox<Admission>
+    let windows: NIOLockedValueBox<Windows>
     let ready = Atomic<Bool>(false)
     /// Set at shutdown, before the checkpoint: later batches are refused.
     let sealed = Atomic<Bool>(false)
@@ -54,10 +62,10 @@ public final class Ingestor: Sendable {
         self.logger = logger
         self.decoder = EventDecoder(limits: configuration.limits, dimensions: aggregation.dimensions)
         let now = clock.nowMillis()
-        self.state = NIOLockedValueBox(State(
-            aggregator: Aggregator(configuration: aggregation, nowMs: now),
+        self.admission = NIOLockedValueBox(Admission(
             dedup: DedupSet(horizonSeconds: Int64(configuration.dedupHorizonSeconds), maxIds: configuration.dedupMaxIds),
             limiter: UserRateLimiter(limitPerMinute: configuration.maxEventsPerUserPerMinute)))
+        self.windows = NIOLockedValueBox(Windows(aggregator: Aggregator(configuration: aggregation, nowMs: now)))
     }
 
     /// Whether start-up replay has finished (ingest is refused until then).
@@ -94,10 +102,9 @@ public final class Ingestor: Sendable {
         let journal = self.journal
         let limit = configuration.maxEventsPerUserPerMinute
 
-        // 1. Under the lock: deduplicate and rate-limit, deciding which events are accepted.
+        // 1. Under the admission lock: deduplicate and rate-limit, deciding which events are accepted.
         var inserted: [UInt64] = []
-        let early: Int = state.withLockedValue { s in
-            s.aggregator.advance(toMillis: now)
+        let early: Int = admission.withLockedValue { s in
             var early = 0
             if second != s.lastMaintenanceSecond {
                 s.lastMaintenanceSecond = second
@@ -128,7 +135,7 @@ public final class Ingestor: Sendable {
             }
             return early
         }
-        // 2. Outside it: the journal write (its own lock), so aggregation never waits on I/O.
+        // 2. Outside it: the journal write (its own lock), so neither lock waits on I/O.
         var late = 0
         var historyOnly = 0
         if outcome.accepted > 0 {
@@ -138,11 +145,12 @@ public final class Ingestor: Sendable {
             switch appended {
             case .success(let position): outcome.journalPosition = position
             case .failure(let error):
-                state.withLockedValue { s in for id in inserted.reversed() { s.dedup.rollback(id) } }
+                admission.withLockedValue { s in for id in inserted.reversed() { s.dedup.rollback(id) } }
                 throw IngestError(.journalFailure, "events could not be journaled (\(error.message)); nothing was kept", retryAfterSeconds: 5)
             }
-            // 3. Under the lock again: fold the accepted events into the windows.
-            (late, historyOnly) = state.withLockedValue { s in
+            // 3. Under the windows lock: fold the accepted events in.
+            (late, historyOnly) = windows.withLockedValue { s in
+                s.aggregator.advance(toMillis: now)
                 var late = 0
                 var historyOnly = 0
                 for e in batch.events { s.aggregator.prefetch(e, batch: batch) }
@@ -184,7 +192,7 @@ public final class Ingestor: Sendable {
     /// Answers a metric query from the live windows at the clock's current time.
     public func query(_ q: MetricQuery) throws(QueryError) -> QueryResult {
         let now = clock.nowMillis()
-        let result: Result<QueryResult, QueryError> = state.withLockedValue { s in
+        let result: Result<QueryResult, QueryError> = windows.withLockedValue { s in
             s.aggregator.advance(toMillis: now)
             return Result { () throws(QueryError) in try s.aggregator.query(q) }
         }
@@ -201,10 +209,11 @@ public final class Ingestor: Sendable {
     }
 
     public func stats() -> Stats {
-        state.withLockedValue { s in
+        let (dedupIds, dedupMemoryBytes) = admission.withLockedValue { ($0.dedup.count, $0.dedup.memoryBytes) }
+        return windows.withLockedValue { s in
             Stats(
                 windowMemoryBytes: s.aggregator.memoryBytes, series: s.aggregator.seriesCount,
-                dedupIds: s.dedup.count, dedupMemoryBytes: s.dedup.memoryBytes,
+                dedupIds: dedupIds, dedupMemoryBytes: dedupMemoryBytes,
                 trackedUsers: s.aggregator.root.users.trackedKeys)
         }
     }
@@ -213,7 +222,7 @@ public final class Ingestor: Sendable {
 
     /// What a checkpoint must have been written under to be restored here.
     public var checkpointFingerprint: String {
-        state.withLockedValue { $0.aggregator.snapshotFingerprint }
+        windows.withLockedValue { $0.aggregator.snapshotFingerprint }
             + "; dedup \(configuration.dedupHorizonSeconds) s/\(configuration.dedupMaxIds) ids by second"
             + "; rate \(configuration.maxEventsPerUserPerMinute)/min"
     }
@@ -229,12 +238,14 @@ public final class Ingestor: Sendable {
     /// journal segment being written (sequence and size), which the checkpoint then covers.
     public func checkpoint(segment: (sequence: UInt64, bytes: Int)) -> WindowCheckpoint {
         let fingerprint = checkpointFingerprint
-        let payload: [UInt8] = state.withLockedValue { s in
-            var w = SnapshotWriter(reservingCapacity: s.aggregator.memoryBytes + s.dedup.memoryBytes + 1 << 20)
-            s.aggregator.write(to: &w)
-            s.dedup.write(to: &w)
-            s.limiter.write(to: &w)
-            return w.bytes
+        let payload: [UInt8] = admission.withLockedValue { a in
+            windows.withLockedValue { s in
+                var w = SnapshotWriter(reservingCapacity: s.aggregator.memoryBytes + a.dedup.memoryBytes + 1 << 20)
+                s.aggregator.write(to: &w)
+                a.dedup.write(to: &w)
+                a.limiter.write(to: &w)
+                return w.bytes
+            }
         }
         return WindowCheckpoint(
             segmentSequence: segment.sequence, segmentBytes: segment.bytes, takenAtMs: clock.nowMillis(),
@@ -244,24 +255,26 @@ public final class Ingestor: Sendable {
     /// Replaces the windows, the dedup set and the limiter with a checkpoint's (before replay).
     public func restore(_ checkpoint: WindowCheckpoint) throws(SnapshotError) {
         guard checkpoint.fingerprint == checkpointFingerprint else { throw SnapshotError("written under other settings") }
-        let configuration = state.withLockedValue { $0.aggregator.configuration }
+        let configuration = windows.withLockedValue { $0.aggregator.configuration }
         let (horizon, maxIds, rate) = (Int64(self.configuration.dedupHorizonSeconds), self.configuration.dedupMaxIds, self.configuration.maxEventsPerUserPerMinute)
-        let result: Result<State, SnapshotError> = checkpoint.payload.withUnsafeBytes { raw in
+        let result: Result<(Admission, Windows), SnapshotError> = checkpoint.payload.withUnsafeBytes { raw in
             Result { () throws(SnapshotError) in
                 var r = SnapshotReader(raw)
-                var restored = State(
-                    aggregator: try Aggregator(configuration: configuration, snapshot: &r),
-                    dedup: DedupSet(horizonSeconds: horizon, maxIds: maxIds), limiter: UserRateLimiter(limitPerMinute: rate))
-                try restored.dedup.read(&r)
-                try restored.limiter.read(&r)
+                let windows = Windows(aggregator: try Aggregator(configuration: configuration, snapshot: &r))
+                var admission = Admission(dedup: DedupSet(horizonSeconds: horizon, maxIds: maxIds), limiter: UserRateLimiter(limitPerMinute: rate))
+                try admission.dedup.read(&r)
+                try admission.limiter.read(&r)
                 guard r.remaining == 0 else { throw SnapshotError("\(r.remaining) bytes left over after the limiter") }
-                return restored
+                return (admission, windows)
             }
         }
-        let restored = try result.get()
-        state.withLockedValue { s in
-            s = restored
-            s.aggregator.advance(toMillis: clock.nowMillis())
+        let (restoredAdmission, restoredWindows) = try result.get()
+        admission.withLockedValue { a in
+            a = restoredAdmission
+            windows.withLockedValue { s in
+                s = restoredWindows
+                s.aggregator.advance(toMillis: clock.nowMillis())
+            }
         }
     }
 
@@ -324,16 +337,18 @@ public final class Ingestor: Sendable {
     fileprivate func fold(_ record: JournalRecord.View, _ batch: DecodedBatch, windows: Bool, nowMs: Int64, historyWatermark: Int64) {
         let arrivalSecond = record.arrivalMs / 1000
         if windows {
-            state.withLockedValue { s in
-                s.aggregator.advance(toMillis: nowMs)
+            admission.withLockedValue { a in
                 var sink: UInt64 = 0
-                for e in batch.events {
-                    sink ^= s.dedup.touch(e.eventId)
-                    s.aggregator.prefetch(e, batch: batch)
+                for e in batch.events { sink ^= a.dedup.touch(e.eventId) }
+                a.prefetchSink ^= sink
+                for e in batch.events where record.accepted(Int(e.index)) && e.eventId != 0 {
+                    _ = a.dedup.insert(e.eventId, second: arrivalSecond)
                 }
-                s.prefetchSink ^= sink
+            }
+            self.windows.withLockedValue { s in
+                s.aggregator.advance(toMillis: nowMs)
+                for e in batch.events { s.aggregator.prefetch(e, batch: batch) }
                 for e in batch.events where record.accepted(Int(e.index)) {
-                    if e.eventId != 0 { _ = s.dedup.insert(e.eventId, second: arrivalSecond) }
                     s.aggregator.record(e, batch: batch, bytes: record.body, arrivalMs: record.arrivalMs)
                 }
             }
@@ -345,7 +360,7 @@ public final class Ingestor: Sendable {
 
     /// Ends a replay: expires what the dedup horizon no longer covers.
     fileprivate func finishReplay(nowMs: Int64) {
-        state.withLockedValue { s in _ = s.dedup.expire(now: nowMs / 1000) }
+        admission.withLockedValue { s in _ = s.dedup.expire(now: nowMs / 1000) }
     }
 }
 
