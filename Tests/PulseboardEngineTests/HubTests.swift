@@ -288,6 +288,66 @@ struct HubFixture {
     }
 }
 
+/// Deliveries in the order the hub made them, across subscribers (one embedded loop).
+final class DeliveryLog: @unchecked Sendable {
+    // @unchecked: written only from the test's EmbeddedEventLoop, on the test's thread.
+    var entries: [(subscriber: Int, seq: UInt64)] = []
+}
+
+/// A subscriber that writes what it is handed to a shared log.
+final class RecordingSubscriber: PushSubscriber, @unchecked Sendable {
+    let eventLoop: any EventLoop
+    let encoding = PushEncoding.sse
+    let number: Int
+    let log: DeliveryLog
+
+    init(_ number: Int, loop: any EventLoop, log: DeliveryLog) {
+        (self.number, self.eventLoop, self.log) = (number, loop, log)
+    }
+
+    func deliver(_ frame: EncodedFrame, seq: UInt64) { log.entries.append((number, seq)) }
+    func topicEnded() {}
+}
+
+@Suite struct HubDeliveryOrderTests {
+    /// A wallboard that connected last must not always be written last: each delta starts at
+    /// another subscriber, and every subscriber still gets every delta once, in seq order.
+    @Test func everyDeltaReachesEverySubscriberStartingAtAnotherEachTime() throws {
+        let f = try HubFixture()
+        defer { f.remove() }
+        let log = DeliveryLog()
+        let vars = try HubTests.spec.resolve([:])
+        let subscribers = (0..<8).map { RecordingSubscriber($0, loop: f.loop, log: log) }
+        for s in subscribers { _ = try f.hub.subscribe(spec: HubTests.spec, variables: vars, since: nil, subscriber: s) }
+        for i in 0..<24 {
+            try f.step(600, user: "u\(i)")
+            f.loop.run()
+        }
+        let bySeq = Dictionary(grouping: log.entries, by: \.seq)
+        #expect(bySeq.count >= 20, "a delta per tick with a new user: \(bySeq.count)")
+        for (seq, entries) in bySeq {
+            #expect(Set(entries.map(\.subscriber)) == Set(0..<8), "delta \(seq) reached \(entries.map(\.subscriber))")
+            #expect(entries.count == 8)
+        }
+        for s in subscribers {
+            let seqs = log.entries.filter { $0.subscriber == s.number }.map(\.seq)
+            #expect(seqs == seqs.sorted(), "subscriber \(s.number) got \(seqs)")
+        }
+        let firsts = bySeq.keys.sorted().map { bySeq[$0]![0].subscriber }
+        let lasts = bySeq.keys.sorted().map { bySeq[$0]!.last!.subscriber }
+        #expect(Set(firsts).count == 8, "first written: \(firsts)")
+        #expect(Set(lasts).count == 8, "last written: \(lasts)")
+    }
+
+    @Test func startOffsetsCoverEveryPlace() {
+        for count in [1, 2, 3, 7, 5000] {
+            let starts = (1...UInt64(count * 4)).map { Hub.startOffset(seq: $0, count: count) }
+            #expect(starts.allSatisfy { (0..<count).contains($0) })
+            #expect(Set(starts).count >= count * 9 / 10, "count \(count): \(Set(starts).count) places")
+        }
+    }
+}
+
 extension JSONValue {
     var numberValue: Double? { if case .number(let d) = self { d } else { nil } }
 }

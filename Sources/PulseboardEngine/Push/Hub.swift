@@ -264,13 +264,25 @@ public final class Hub: Sendable {
                 delivered += group.members.count
                 let members = group.members
                 group.loop.execute {
-                    for subscriber in members.values { subscriber.deliver(event, seq: seq) }
+                    // Each delta starts at another place in the loop's subscribers, so none is
+                    // always written last (at 5,000 a loop, the last waits ~50 ms for the rest).
+                    let values = members.values
+                    let start = values.index(values.startIndex, offsetBy: Hub.startOffset(seq: seq, count: values.count))
+                    for subscriber in values[start...] { subscriber.deliver(event, seq: seq) }
+                    for subscriber in values[..<start] { subscriber.deliver(event, seq: seq) }
                 }
             }
             telemetry.framesPublished.add(1)
             telemetry.framesDelivered.add(UInt64(delivered))
         }
         sweepIfDue(nowMs: now)
+    }
+
+    /// Where delivery of delta `seq` starts among `count` subscribers: golden-ratio steps, so
+    /// consecutive deltas start far apart and every place comes first as often as any other.
+    static func startOffset(seq: UInt64, count: Int) -> Int {
+        guard count > 1 else { return 0 }
+        return Int(((seq &* 0x9E37_79B9_7F4A_7C15) >> 32) % UInt64(count))
     }
 
     /// Once a second: each loop's connections get their upkeep (heartbeats, pings, evictions).
