@@ -10,10 +10,34 @@ import Synchronization
 /// writes them from the loop that owns the sockets. It never waits on a subscriber. Topics
 /// without subscribers stop ticking and are forgotten after the delta retention.
 public final class Hub: Sendable {
-    /// A topic's subscribers that live on one event loop.
+    /// A topic's subscribers that live on one event loop: an array to deliver from, and where
+    /// each one is in it, so that removal is O(1) (the last one takes the gap).
     struct LoopMembers {
         let loop: any EventLoop
-        var members: [ObjectIdentifier: any PushSubscriber] = [:]
+        private(set) var list: [any PushSubscriber] = []
+        private var places: [ObjectIdentifier: Int] = [:]
+
+        init(loop: any EventLoop) { self.loop = loop }
+
+        var isEmpty: Bool { list.isEmpty }
+
+        mutating func insert(_ subscriber: any PushSubscriber) {
+            let id = ObjectIdentifier(subscriber)
+            if let i = places[id] { list[i] = subscriber; return }
+            places[id] = list.count
+            list.append(subscriber)
+        }
+
+        /// Whether `subscriber` was a member.
+        mutating func remove(_ subscriber: any PushSubscriber) -> Bool {
+            guard let i = places.removeValue(forKey: ObjectIdentifier(subscriber)) else { return false }
+            let last = list.removeLast()
+            if i < list.count {
+                list[i] = last
+                places[ObjectIdentifier(last)] = i
+            }
+            return true
+        }
     }
 
     struct Topic {
@@ -130,9 +154,10 @@ public final class Hub: Sendable {
                     frame: frames.frame(dashboard: spec.id, seq: first, timestampMs: now, widgets: widgets, alerts: alerts),
                     widgets: widgets, alerts: alerts, nextTickMs: now + Int64(spec.refreshMs))
             }
-            var topic = s.topics[key]!
+            // Taken out while it changes, so its member storage is not shared, hence not copied.
+            var topic = s.topics.removeValue(forKey: key)!
             let loopId = ObjectIdentifier(subscriber.eventLoop)
-            topic.loops[loopId, default: LoopMembers(loop: subscriber.eventLoop)].members[ObjectIdentifier(subscriber)] = subscriber
+            topic.loops[loopId, default: LoopMembers(loop: subscriber.eventLoop)].insert(subscriber)
             topic.subscriberCount += 1
             if subscriber.encoding == .webSocketDeflate { topic.deflateCount += 1 }
             topic.idleSinceMs = nil
@@ -190,14 +215,14 @@ public final class Hub: Sendable {
     public func unsubscribe(key: String, subscriber: any PushSubscriber) {
         let now = ingestor.nowMillis()
         state.withLockedValue { s in
-            guard var t = s.topics[key] else { return }
+            guard var t = s.topics.removeValue(forKey: key) else { return }
+            defer { s.topics[key] = t }
             let loopId = ObjectIdentifier(subscriber.eventLoop)
-            guard t.loops[loopId]?.members.removeValue(forKey: ObjectIdentifier(subscriber)) != nil else { return }
-            if t.loops[loopId]?.members.isEmpty == true { t.loops[loopId] = nil }
+            guard t.loops[loopId]?.remove(subscriber) == true else { return }
+            if t.loops[loopId]?.isEmpty == true { t.loops[loopId] = nil }
             t.subscriberCount -= 1
             if subscriber.encoding == .webSocketDeflate { t.deflateCount -= 1 }
             if t.subscriberCount == 0 { t.idleSinceMs = now }
-            s.topics[key] = t
         }
     }
 
@@ -234,9 +259,9 @@ public final class Hub: Sendable {
         for (key, spec, variables) in due {
             let widgets = computeWidgets(spec, variables)
             let publish: (EncodedFrame, UInt64, [LoopMembers])? = state.withLockedValue { s in
-                guard var t = s.topics[key] else { return nil }
-                t.nextTickMs = max(t.nextTickMs + Int64(spec.refreshMs), now)
+                guard var t = s.topics.removeValue(forKey: key) else { return nil }
                 defer { s.topics[key] = t }
+                t.nextTickMs = max(t.nextTickMs + Int64(spec.refreshMs), now)
                 let patch = JSONMergePatch.diff(t.widgets, widgets)
                 let alertsPatch = JSONMergePatch.diff(t.alerts, alerts)
                 guard patch != nil || alertsPatch != nil else { return nil }
@@ -261,15 +286,14 @@ public final class Hub: Sendable {
             guard let (event, seq, loops) = publish else { continue }
             var delivered = 0
             for group in loops {
-                delivered += group.members.count
-                let members = group.members
+                let list = group.list
+                delivered += list.count
                 group.loop.execute {
                     // Each delta starts at another place in the loop's subscribers, so none is
                     // always written last (at 5,000 a loop, the last waits ~50 ms for the rest).
-                    let values = members.values
-                    let start = values.index(values.startIndex, offsetBy: Hub.startOffset(seq: seq, count: values.count))
-                    for subscriber in values[start...] { subscriber.deliver(event, seq: seq) }
-                    for subscriber in values[..<start] { subscriber.deliver(event, seq: seq) }
+                    let start = Hub.startOffset(seq: seq, count: list.count)
+                    for i in start..<list.count { list[i].deliver(event, seq: seq) }
+                    for i in 0..<start { list[i].deliver(event, seq: seq) }
                 }
             }
             telemetry.framesPublished.add(1)
@@ -382,8 +406,8 @@ public final class Hub: Sendable {
             return ended
         }
         for group in ended {
-            let members = group.members
-            group.loop.execute { for m in members.values { m.topicEnded() } }
+            let list = group.list
+            group.loop.execute { for m in list { m.topicEnded() } }
         }
     }
 
