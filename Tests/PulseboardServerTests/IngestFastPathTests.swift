@@ -22,6 +22,7 @@ import Testing
     @Test func pipelinedBatchesErrorsAndSplitBodiesShareOneConnection() async throws {
         let config = testConfiguration { $0.server.corsAllowedOrigins = ["https://exec.example"] }
         let app = try buildApplication(configuration: config, logger: quietLogger)
+        defer { removeDataDirectory(of: config) }
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await StreamEndpointTests.waitReady(client)
@@ -64,6 +65,7 @@ import Testing
     @Test func keysAreCheckedOnTheLoop() async throws {
         let config = testConfiguration { $0.apiKeys = AuthAndQueryTests.keys }
         let app = try buildApplication(configuration: config, logger: quietLogger)
+        defer { removeDataDirectory(of: config) }
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await StreamEndpointTests.waitReady(client)
@@ -83,7 +85,9 @@ import Testing
 
     /// Requests the loop leaves to Hummingbird get the same answers there, on the same connection.
     @Test func chunkedAndLargeBodiesGoToHummingbird() async throws {
-        let app = try buildApplication(configuration: testConfiguration(), logger: quietLogger)
+        let configuration = testConfiguration()
+        let app = try buildApplication(configuration: configuration, logger: quietLogger)
+        defer { removeDataDirectory(of: configuration) }
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await StreamEndpointTests.waitReady(client)
@@ -111,7 +115,9 @@ import Testing
     /// A client that sends `Expect: 100-continue` waits for the interim answer (curl: a second,
     /// for bodies over 1 MiB) before the body: the loop answers it at once.
     @Test func expectContinueIsAnsweredBeforeTheBody() async throws {
-        let app = try buildApplication(configuration: testConfiguration(), logger: quietLogger)
+        let configuration = testConfiguration()
+        let app = try buildApplication(configuration: configuration, logger: quietLogger)
+        defer { removeDataDirectory(of: configuration) }
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await StreamEndpointTests.waitReady(client)
@@ -161,6 +167,7 @@ import Testing
     @Test func theDurablePolicyIsServedByHummingbird() async throws {
         let config = testConfiguration { $0.journal.writePolicy = .durable }
         let app = try buildApplication(configuration: config, logger: quietLogger)
+        defer { removeDataDirectory(of: config) }
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await StreamEndpointTests.waitReady(client)

@@ -85,6 +85,7 @@ import Testing
     @Test func pipelinedQueriesErrorsAndAHandOverShareOneConnection() async throws {
         let config = testConfiguration { $0.server.corsAllowedOrigins = ["https://exec.example"] }
         let app = try buildApplication(configuration: config, logger: quietLogger)
+        defer { removeDataDirectory(of: config) }
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await StreamEndpointTests.waitReady(client)
@@ -119,6 +120,7 @@ import Testing
     @Test func keysAreCheckedAndHTTP10Closes() async throws {
         let config = testConfiguration { $0.apiKeys = AuthAndQueryTests.keys }
         let app = try buildApplication(configuration: config, logger: quietLogger)
+        defer { removeDataDirectory(of: config) }
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await StreamEndpointTests.waitReady(client)

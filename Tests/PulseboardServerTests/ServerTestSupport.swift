@@ -62,3 +62,8 @@ extension JSONValue {
 }
 
 let chat = #"{"event_type":"chat_interaction","properties":{"thread_id":"t1","message_id":"m1","message_type":"user_prompt","prompt_length":42,"is_follow_up":false,"response_time_ms":812.5,"model_used":"gpt-x","tokens_consumed":900}}"#
+
+/// Removes what a test server wrote to its data directory.
+func removeDataDirectory(of configuration: PulseboardConfiguration) {
+    try? FileManager.default.removeItem(atPath: configuration.paths.dataDir)
+}

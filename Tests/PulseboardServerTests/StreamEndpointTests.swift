@@ -27,7 +27,9 @@ import Testing
     static let event = #"{"events":[{"event_type":"page_view"}],"context":{"user_id":"USER"}}"#
 
     @Test func sseSendsSnapshotThenDeltasAndResumes() async throws {
-        let app = try buildApplication(configuration: config(), logger: quietLogger)
+        let configuration = config()
+        let app = try buildApplication(configuration: configuration, logger: quietLogger)
+        defer { removeDataDirectory(of: configuration) }
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await StreamEndpointTests.waitReady(client)
@@ -98,10 +100,12 @@ import Testing
     }
 
     @Test func streamsOverTheCapGet503AndTheServerCarriesOn() async throws {
-        let app = try buildApplication(configuration: testConfiguration {
+        let configuration = testConfiguration {
             $0.paths.dashboards = DashboardEndpointTests.dashboards
             $0.push.maxStreams = 2
-        }, logger: quietLogger)
+        }
+        let app = try buildApplication(configuration: configuration, logger: quietLogger)
+        defer { removeDataDirectory(of: configuration) }
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await StreamEndpointTests.waitReady(client)
@@ -130,10 +134,12 @@ import Testing
     }
 
     @Test func connectionsOverTheCapGet503AndTheServerCarriesOn() async throws {
-        let app = try buildApplication(configuration: testConfiguration {
+        let configuration = testConfiguration {
             $0.paths.dashboards = DashboardEndpointTests.dashboards
             $0.server.maxConnections = 4
-        }, logger: quietLogger)
+        }
+        let app = try buildApplication(configuration: configuration, logger: quietLogger)
+        defer { removeDataDirectory(of: configuration) }
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await StreamEndpointTests.waitReady(client)
@@ -170,7 +176,9 @@ import Testing
     }
 
     @Test func aStreamOnAKeepAliveConnectionHummingbirdServesStillStreams() async throws {
-        let app = try buildApplication(configuration: config(), logger: quietLogger)
+        let configuration = config()
+        let app = try buildApplication(configuration: configuration, logger: quietLogger)
+        defer { removeDataDirectory(of: configuration) }
         try await app.test(.live) { client in
             let port = try #require(client.port)
             try await StreamEndpointTests.waitReady(client)
@@ -194,7 +202,9 @@ import Testing
     }
 
     @Test func gracefulShutdownEndsOpenStreamsPromptly() async throws {
-        let app = try buildApplication(configuration: config(), logger: quietLogger)
+        let configuration = config()
+        let app = try buildApplication(configuration: configuration, logger: quietLogger)
+        defer { removeDataDirectory(of: configuration) }
         let clock = ContinuousClock()
         let (streams, idle, shutdownStarted) = try await app.test(.live) { client in
             let port = try #require(client.port)

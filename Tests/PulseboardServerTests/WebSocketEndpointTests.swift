@@ -13,8 +13,9 @@ import WSCompression
 
 @Suite(.timeLimit(.minutes(2))) struct WebSocketEndpointTests {
     @Test func subscribeDeltasErrorsAndPingOverOneConnection() async throws {
-        let app = try buildApplication(
-            configuration: testConfiguration { $0.paths.dashboards = DashboardEndpointTests.dashboards }, logger: quietLogger)
+        let configuration = testConfiguration { $0.paths.dashboards = DashboardEndpointTests.dashboards }
+        let app = try buildApplication(configuration: configuration, logger: quietLogger)
+        defer { removeDataDirectory(of: configuration) }
         try await app.test(.live) { client in
             try await StreamEndpointTests.waitReady(client)
             try await client.ws("/ws", configuration: .init(maxFrameSize: 1 << 20, extensions: [.perMessageDeflate()])) { inbound, outbound, _ in
@@ -97,12 +98,13 @@ import WSCompression
                         "condition": "> 0", "severity": "warning"}], "anomaly": {"enabled": false}}
             """.utf8).write(to: URL(fileURLWithPath: rules))
         defer { try? FileManager.default.removeItem(atPath: rules) }
-        let app = try buildApplication(
-            configuration: testConfiguration {
+        let configuration = testConfiguration {
                 $0.paths.dashboards = DashboardEndpointTests.dashboards
                 $0.alerts.rulesFile = rules
                 $0.alerts.evaluateIntervalMs = 100
-            }, logger: quietLogger)
+            }
+        let app = try buildApplication(configuration: configuration, logger: quietLogger)
+        defer { removeDataDirectory(of: configuration) }
         try await app.test(.live) { client in
             try await StreamEndpointTests.waitReady(client)
             try await client.ws("/ws") { inbound, outbound, _ in
