@@ -215,6 +215,12 @@ class Test:
                 "__pb.deltas +3 and a changed data-updated")
             changed = sum(a["value"] != b["value"] for a, b in zip(after["widgets"], before["widgets"]))
             print(f"#   deltas {before['deltas']} -> {after['deltas']}, {changed} widget value(s) changed")
+            units = self.page.evaluate(
+                "[1, 2, 1.5].map(v => PB.format.value(v, {unit: 'events', compact: true}))"
+                ".concat([PB.format.value(1, {unit: 'queries'}), PB.format.value(1, {unit: 'ms'}), PB.format.value(1, {unit: 'tokens/s'})])")
+            expected = ["1 event", "2 events", "1.50 events", "1 query", "1 ms", "1 tokens/s"]
+            if units != expected:
+                raise Failure(f"unit labels {units}, expected {expected}")
             self.page.screenshot(str(self.out / "engagement.png"), 1920, 1080)
 
         with self.step("executive shows KPIs on desktop and phone"):

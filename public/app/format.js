@@ -64,9 +64,17 @@
         return { text: number(v, s.decimals ?? 1, false), unit: "%" };
       case "score":
         return { text: number(v, s.decimals ?? 0, false), unit: "" };
-      default:
-        return { text: number(v, s.decimals, s.compact), unit: shortUnit(unit) };
+      default: {
+        const text = number(v, s.decimals, s.compact);
+        return { text, unit: text === "1" ? singular(shortUnit(unit)) : shortUnit(unit) };
+      }
     }
+  }
+
+  /** "events" → "event", "queries" → "query" for a count of exactly 1; other units as they are. */
+  function singular(u) {
+    if (!/^[a-z]{3,}s$/.test(u)) return u;
+    return u.endsWith("ies") ? u.slice(0, -3) + "y" : u.slice(0, -1);
   }
 
   function shortUnit(u) {
