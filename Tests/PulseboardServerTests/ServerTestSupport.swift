@@ -17,6 +17,11 @@ func testConfiguration(_ configure: (inout PulseboardConfiguration) -> Void = { 
     return c
 }
 
+/// Removes what a test server wrote to its data directory.
+func removeDataDirectory(of configuration: PulseboardConfiguration) {
+    try? FileManager.default.removeItem(atPath: configuration.paths.dataDir)
+}
+
 let quietLogger: Logger = {
     var l = Logger(label: "test")
     l.logLevel = .critical
@@ -26,7 +31,7 @@ let quietLogger: Logger = {
 /// Runs `body` against the application (router transport), once it reports ready.
 func withApp(_ configuration: PulseboardConfiguration, clock: any WallClock = SystemClock(), _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
     let app = try buildApplication(configuration: configuration, clock: clock, logger: quietLogger)
-    defer { try? FileManager.default.removeItem(atPath: configuration.paths.dataDir) }
+    defer { removeDataDirectory(of: configuration) }
     try await app.test(.router) { client in
         for _ in 0..<200 {
             let ready = try await client.execute(uri: "/ready", method: .get) { $0.status }
@@ -62,8 +67,3 @@ extension JSONValue {
 }
 
 let chat = #"{"event_type":"chat_interaction","properties":{"thread_id":"t1","message_id":"m1","message_type":"user_prompt","prompt_length":42,"is_follow_up":false,"response_time_ms":812.5,"model_used":"gpt-x","tokens_consumed":900}}"#
-
-/// Removes what a test server wrote to its data directory.
-func removeDataDirectory(of configuration: PulseboardConfiguration) {
-    try? FileManager.default.removeItem(atPath: configuration.paths.dataDir)
-}
