@@ -88,6 +88,42 @@ import Testing
         try compareAll(ingestor, model, now: clock.nowMillis() / 1000, label: "seed \(seed) after idle")
     }
 
+    /// A server one minute into its first traffic reports the rate of that minute over a
+    /// five-minute window, not a fifth of it, and draws the seconds before as unknown.
+    @Test func ratesDivideByTheCoveredPartOfTheWindow() throws {
+        let start: Int64 = 1_790_000_000_000
+        let clock = ManualClock(millis: start)
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ingestor = try makeIngestor(directory: dir, clock: clock)
+        let empty = try ingestor.query(MetricQuery(metric: .messagesPerSec, windowSeconds: 300))
+        #expect(empty.value == 0)
+        #expect(empty.series?.allSatisfy { $0.value == nil } == true, "no traffic yet: every bucket unknown")
+
+        clock.advance(byMillis: 120_000)  // up two minutes before the first event
+        let first = clock.nowMillis() / 1000
+        for step in 0..<60 {
+            let now = clock.nowMillis()
+            let chats = (0..<10).map { i in
+                TestEvent(type: "chat_interaction", timestampMs: now, id: "c\(step)-\(i)", user: "u\(i)", model: "m1")
+            }
+            _ = try ingestor.ingest(TestEvent.batch(chats), format: .json)
+            clock.advance(byMillis: 1000)
+        }
+        // 600 messages in the 60 seconds since the first one.
+        let rate = try ingestor.query(MetricQuery(metric: .messagesPerSec, windowSeconds: 300))
+        #expect(rate.value == 10)
+        #expect(rate.sampleSize == 600, "n counts the messages behind the rate")
+        let events = try ingestor.query(MetricQuery(metric: .eventsPerSec, windowSeconds: 30))
+        #expect(events.value == 10 * 29 / 30.0, "a window inside the covered span divides by its length")
+        let series = try #require(rate.series)
+        #expect(series.count == 300)
+        // The first event's second is unknown too: it may have seen only its end.
+        #expect(series.filter { $0.value == nil }.map(\.start) == Array((first - 239)...first))
+        #expect(series.filter { $0.start > first && $0.start < first + 60 }.allSatisfy { $0.value == 10 })
+        #expect(series.last?.value == 0, "the current second, after the traffic stopped")
+    }
+
     func compareAll(_ ingestor: Ingestor, _ model: BruteForceModel, now: Int64, label: String) throws {
         for w in AggregateBruteForceTests.windows {
             for (metric, agg) in AggregateBruteForceTests.checks {
@@ -101,7 +137,7 @@ import Testing
             // One dimension filter and one group-by per window.
             let unseen = try ingestor.query(MetricQuery(metric: .events, windowSeconds: w, filter: .init(key: "org_id", value: "no-such-org")))
             #expect(unseen.value == 0)
-            #expect(unseen.series?.allSatisfy { $0.value == 0 } ?? true)
+            #expect(unseen.series?.allSatisfy { ($0.value ?? 0) == 0 } ?? true)
             #expect(try ingestor.query(MetricQuery(metric: .activeUsers, windowSeconds: w, filter: .init(key: "org_id", value: "no-such-org"))).value == 0)
             let filtered = try ingestor.query(MetricQuery(metric: .activeUsers, windowSeconds: w, filter: .init(key: "org_id", value: "org1"))).value
             AggregateBruteForceTests.assertClose(filtered, model.value(.activeUsers, window: w, now: now) { $0.org == "org1" }, relative: 1e-9, "\(label) active_users org1 \(w)s")
@@ -119,7 +155,7 @@ import Testing
         #expect(series.count == 300)
         for p in series {
             let want = model.events.filter { $0.live && $0.second == p.start }.count
-            #expect(p.value == Double(want), "\(label) series bucket \(p.start)")
+            #expect(p.value == (p.start <= model.coveredSince ? nil : Double(want)), "\(label) series bucket \(p.start)")
         }
     }
 }

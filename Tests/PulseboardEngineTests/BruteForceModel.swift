@@ -13,6 +13,9 @@ struct BruteForceModel {
     }
 
     var events: [Accepted] = []
+    /// The arrival second of the first accepted event: rates divide by the part of a window
+    /// after it, and buckets before it are unknown.
+    var coveredSince: Int64 = .max
     var seenIds: Set<String> = []
     let lateAfterSeconds: Int64 = 60
     let prices = ["m1": 0.01, "m2": 0.002]
@@ -31,6 +34,7 @@ struct BruteForceModel {
                 seenIds.insert(id)
             }
             accepted += 1
+            coveredSince = min(coveredSince, arrivalSecond)
             let second = min(BruteForceModel.floorDiv(e.timestampMs, 1000), arrivalSecond)
             let live = BruteForceModel.floorDiv(second, 60) > BruteForceModel.floorDiv(arrivalSecond, 60) - 1440
             events.append(Accepted(event: e, second: second, arrivalSecond: arrivalSecond, late: e.timestampMs < arrivalMs - lateAfterSeconds * 1000, live: live))
@@ -53,7 +57,7 @@ struct BruteForceModel {
 
     func value(_ metric: Metric, agg: String = "", window: Int, now: Int64, where keep: (TestEvent) -> Bool = { _ in true }) -> Double? {
         let list = inWindow(window: window, now: now, where: keep)
-        let seconds = Double(window)
+        let seconds = coveredSince > now ? Double(window) : Double(max(1, min(Int64(window), now - coveredSince)))
         switch metric {
         case .events: return Double(list.count)
         case .eventsPerSec: return Double(list.count) / seconds

@@ -60,8 +60,12 @@ import Testing
             #expect(f["widgets"]?["error_rate"]?["status"]?.string == "critical")
             #expect(f["widgets"]?["events_by_type"]?["groups"]?["chat_interaction"]?.number == 1)
             guard case .object(let series)? = f["widgets"]?["messages_per_sec"]?["series"] else { Issue.record("no series"); return }
-            #expect(series.count == 300)  // one point per 1 s bucket of the 5 min window; empty buckets are a real 0
-            #expect(series.filter { $0.1.number != 0 }.count == 1)
+            // One point per 1 s bucket of the 5 min window after the second the first event
+            // arrived in (that one and those before are unknown, not 0): none or a few zeros.
+            #expect(series.count <= 3)
+            #expect(series.allSatisfy { $0.1.number == 0 })
+            // One message over the second or two since it came in (a loaded machine may take two).
+            #expect((0.3...1).contains(f["widgets"]?["messages_per_sec"]?["value"]?.number ?? 0))
             #expect(!DashboardEndpointTests.containsNull(f))
 
             let (_, acme) = try await client.getJSON("/api/dashboards/engagement/snapshot?org_id=acme")

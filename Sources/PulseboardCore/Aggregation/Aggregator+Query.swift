@@ -34,15 +34,22 @@ extension Aggregator {
         } else if q.metric.isDistinct {
             value = Double(distinct(q.metric, series).count(windowSeconds: q.windowSeconds))
         } else {
-            value = Aggregator.evaluate(q, state: state, sketch: sketch, seconds: Double(q.windowSeconds), typeFilter: typeFilter)
+            value = Aggregator.evaluate(q, state: state, sketch: sketch, seconds: coveredSeconds(of: q.windowSeconds), typeFilter: typeFilter)
         }
         var points: [QueryResult.Point]? = nil
         if q.metric.hasSeries {
             var list: [QueryResult.Point] = []
             list.reserveCapacity(length)
             ring.forEachBucket(length: length) { b, st, sk in
+                let start = b * ring.width
+                // A bucket that began before the windows' first event is unknown, not zero;
+                // so is the one it fell in, which saw only the end of its span.
+                if start <= coveredSince {
+                    list.append(.init(start: start, value: nil))
+                    return
+                }
                 let (st, sk) = empty ? (BucketState(), QuantileSketch()) : (st, sk)
-                list.append(.init(start: b * ring.width, value: Aggregator.evaluate(q, state: st, sketch: sk, seconds: Double(ring.width), typeFilter: typeFilter)))
+                list.append(.init(start: start, value: Aggregator.evaluate(q, state: st, sketch: sk, seconds: Double(ring.width), typeFilter: typeFilter)))
             }
             points = list
         }
@@ -66,7 +73,7 @@ extension Aggregator {
                 if v == 0 { continue }
             } else {
                 if state.events == 0 && state.late == 0 { continue }
-                v = Aggregator.evaluate(q, state: state, sketch: sketch, seconds: Double(q.windowSeconds), typeFilter: typeFilter)
+                v = Aggregator.evaluate(q, state: state, sketch: sketch, seconds: coveredSeconds(of: q.windowSeconds), typeFilter: typeFilter)
             }
             rows.append((i, v, state, sketch))
         }
@@ -92,12 +99,20 @@ extension Aggregator {
             }
         }
         if rest > 0 && !q.metric.isDistinct {
-            out.append(.init(name: DimensionGroups.otherName, value: Aggregator.evaluate(q, state: restState, sketch: restSketch, seconds: Double(q.windowSeconds), typeFilter: typeFilter)))
+            out.append(.init(name: DimensionGroups.otherName, value: Aggregator.evaluate(q, state: restState, sketch: restSketch, seconds: coveredSeconds(of: q.windowSeconds), typeFilter: typeFilter)))
         }
         var total = single(q, series: overall, typeFilter: typeFilter)
         total.series = nil
         total.groups = out
         return total
+    }
+
+    /// The seconds of a `window`-second window the windows hold data for: what a rate divides
+    /// by. The first event's second and the current one are both partly over; together they
+    /// count as one.
+    func coveredSeconds(of window: Int) -> Double {
+        guard coveredSince <= second else { return Double(window) }
+        return Double(max(1, min(Int64(window), second - coveredSince)))
     }
 
     /// Bars of a `distribution` widget's histogram.
@@ -150,12 +165,16 @@ extension Aggregator {
         }
     }
 
+    /// `n`: the events behind the value (the chats behind a message rate, tokens or spend).
     static func sampleSize(_ m: Metric, _ state: BucketState, _ typeFilter: EventType?) -> Int {
+        func only(_ t: EventType) -> Int { typeFilter == nil || typeFilter == t ? Int(state[t]) : 0 }
         switch m {
-        case .responseTimeMs: Int(state.responseCount)
-        case .errorRate: Int(state[.chatInteraction] + state[.performanceMetric] + state[.featureUsage])
-        case .lateEvents: Int(state.late)
-        default: Int(typeFilter.map { state[$0] } ?? state.events)
+        case .responseTimeMs: return Int(state.responseCount)
+        case .errorRate: return Int(state[.chatInteraction] + state[.performanceMetric] + state[.featureUsage])
+        case .lateEvents: return Int(state.late)
+        case .messagesPerSec, .tokens, .spendUSD: return only(.chatInteraction)
+        case .featureUsage: return only(.featureUsage)
+        default: return Int(typeFilter.map { state[$0] } ?? state.events)
         }
     }
 }

@@ -37,6 +37,12 @@ public struct Aggregator: Sendable {
     public internal(set) var second: Int64
     public internal(set) var root: Series
     public internal(set) var groups: [DimensionGroups]
+    /// The arrival second of the first event these windows took (`Int64.max` before any):
+    /// they hold every accepted event since, live or replayed from the journal. Rates divide
+    /// by the part of a window after it and buckets before it are unknown rather than zero,
+    /// so a server one minute into its first traffic does not report a fifth of the true rate
+    /// over five minutes. A replay of the same journal finds the same second.
+    public internal(set) var coveredSince: Int64 = .max
     /// Totals since start (for operations metrics).
     public internal(set) var lateInWindowTotal: UInt64 = 0
     public internal(set) var historyOnlyTotal: UInt64 = 0
@@ -69,6 +75,7 @@ public struct Aggregator: Sendable {
     ) -> Placement {
         let isLate = e.timestampMs < arrivalMs - Int64(configuration.lateAfterSeconds) * 1000
         let arrival = min(DistinctCounter.floorDiv(arrivalMs, 1000), second)
+        if arrival < coveredSince { coveredSince = arrival }
         // Accepted future events count in the bucket they arrived in.
         let t = min(DistinctCounter.floorDiv(e.timestampMs, 1000), arrival)
         let inLiveWindow = DistinctCounter.floorDiv(t, 60) > DistinctCounter.floorDiv(second, 60) - Int64(Series.coarseCapacity)

@@ -6,6 +6,7 @@ extension Aggregator {
     /// Writes every window (the configuration is the checkpoint header's business).
     public func write(to w: inout SnapshotWriter) {
         w.write(second)
+        w.write(coveredSince)
         w.write(lateInWindowTotal)
         w.write(historyOnlyTotal)
         root.write(to: &w)
@@ -17,6 +18,7 @@ extension Aggregator {
     public init(configuration: Configuration, snapshot r: inout SnapshotReader) throws(SnapshotError) {
         self.init(configuration: configuration, nowMs: 0)
         second = try r.read()
+        coveredSince = try r.read()
         lateInWindowTotal = try r.read()
         historyOnlyTotal = try r.read()
         root = try Series(snapshot: &r)

@@ -15,7 +15,7 @@ import PulseboardCore
 public struct WindowCheckpoint: Sendable {
     public static let fileName = "windows.checkpoint"
     static let magic: UInt32 = 0x4357_4250  // "PBWC"
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
 
     /// The journal segment being written when the checkpoint was taken: every record in it and
     /// before it is in the checkpoint.
