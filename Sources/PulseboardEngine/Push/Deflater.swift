@@ -43,10 +43,19 @@ final class Deflater: @unchecked Sendable {
 /// `client_no_context_takeover`, so each message stands alone and no window is kept between
 /// messages (no 32 KiB per connection).
 public enum Inflater {
-    /// The decompressed message, or nil when it is corrupt or larger than `maxBytes`.
-    public static func inflate(_ payload: ByteBuffer, maxBytes: Int) -> [UInt8]? {
+    /// What inflating a message gave: its bytes, or why not (they close with different codes).
+    public enum Outcome: Equatable, Sendable {
+        case bytes([UInt8])
+        /// It inflates past the limit (WebSocket close 1009).
+        case tooLarge
+        /// It is not a valid deflate stream (close 1007).
+        case corrupt
+    }
+
+    /// The decompressed message, or why there is none.
+    public static func inflate(_ payload: ByteBuffer, maxBytes: Int) -> Outcome {
         var stream = z_stream()
-        guard czlib_inflate_init_raw(&stream) == Z_OK else { return nil }
+        guard czlib_inflate_init_raw(&stream) == Z_OK else { return .corrupt }
         defer { inflateEnd(&stream) }
         var input = Array(payload.readableBytesView)
         input += [0, 0, 0xFF, 0xFF]
@@ -66,6 +75,7 @@ public enum Inflater {
                 }
             } while ok && stream.avail_out == 0 && out.count <= maxBytes
         }
-        return ok && out.count <= maxBytes ? out : nil
+        guard ok else { return .corrupt }
+        return out.count <= maxBytes ? .bytes(out) : .tooLarge
     }
 }

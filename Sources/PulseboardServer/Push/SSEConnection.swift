@@ -114,7 +114,18 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent { shutdown() } else { context.fireUserInboundEventTriggered(event) }
+        switch event {
+        case is ChannelShouldQuiesceEvent:
+            shutdown()
+        case let e as ChannelEvent where e == .inputClosed:
+            // The client closed its side (the server allows half-closure): an EventSource never
+            // half-closes, so it is gone. Without this its slot would wait for a write to fail,
+            // and a dashboard that does not change writes only a heartbeat every 15 s.
+            end()
+            context.close(promise: nil)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     /// Requests after the stream's are not read: the client only listens.

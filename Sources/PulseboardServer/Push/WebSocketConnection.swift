@@ -143,10 +143,12 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
         message = nil
         let bytes: [UInt8]
         if messageCompressed {
-            guard encoding == .webSocketDeflate, let inflated = Inflater.inflate(m, maxBytes: PushEndpoints.maxMessageBytes) else {
-                return protocolError(1007, "bad compressed message")
+            guard encoding == .webSocketDeflate else { return protocolError(1002, "compressed message without permessage-deflate") }
+            switch Inflater.inflate(m, maxBytes: PushEndpoints.maxMessageBytes) {
+            case .bytes(let inflated): bytes = inflated
+            case .tooLarge: return protocolError(1009, "message over \(PushEndpoints.maxMessageBytes) bytes once inflated")
+            case .corrupt: return protocolError(1007, "bad compressed message")
             }
-            bytes = inflated
         } else {
             bytes = Array(m.readableBytesView)
         }
@@ -305,7 +307,16 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
     func shutdown() { close(code: 1001, reason: "server shutting down") }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ChannelShouldQuiesceEvent { shutdown() } else { context.fireUserInboundEventTriggered(event) }
+        switch event {
+        case is ChannelShouldQuiesceEvent:
+            shutdown()
+        case let e as ChannelEvent where e == .inputClosed:
+            // The client closed its side without a close frame: it is gone (close code 1006).
+            end()
+            context.close(promise: nil)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
