@@ -62,6 +62,7 @@ import Testing
         (#""id": "t""#, #""id": "other""#, "$.id", "does not match the file name 't.json'"),
         (#""type": "stat""#, #""type": "bar""#, "$.widgets[0].query.group_by", "a bar widget needs group_by"),
         (#""w": 3"#, #""w": 13"#, "$.widgets[0]", "wider than the layout's 12 columns"),
+        (#""type": "timeseries""#, #""type": "alert_list""#, "$.widgets[1].query", "alert_list widgets take no query"),
     ])
     func errorsNameThePathAndWhatIsAllowed(find: String, replace: String, path: String, message: String) throws {
         let text = DashboardSpecTests.valid.replacingOccurrences(of: find, with: replace)

@@ -130,6 +130,10 @@ import WSCompression
             let (status, body) = try await client.getJSON("/api/alerts?state=firing")
             #expect(status == .ok && body?["firing"]?.number == 1)
             #expect(body?["alerts"]?.array?.first?["rule"]?.string == "any_event")
+            // A snapshot of a dashboard nobody streams is computed on the spot, alerts included.
+            let (_, snapshot) = try await client.getJSON("/api/dashboards/ai-performance/snapshot")
+            #expect(snapshot?["seq"]?.number == 0)
+            #expect(snapshot?["alerts"]?["any_event"]?["state"]?.string == "firing")
             let (bad, error) = try await client.getJSON("/api/alerts?state=open")
             #expect(bad == .badRequest && error?.errorCode == "bad_state")
         }

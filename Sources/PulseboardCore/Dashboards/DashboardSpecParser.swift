@@ -230,7 +230,10 @@ public struct DashboardSpecParser: Sendable {
         var query: DashboardSpec.Query? = nil
         var kpi: DashboardSpec.KPIQuerySpec? = nil
         var heatmap: HeatmapQuery? = nil
-        if type == .heatmap, let q = value["query"] {
+        if typeKnown, !type.needsQuery, value["query"] != nil {
+            // A query here would be silently ignored: say so instead.
+            c.fail(path + ".query", "\(type.rawValue) widgets take no query (they show \(type == .alertList ? "the firing alerts" : "their text"))"); ok = false
+        } else if type == .heatmap, let q = value["query"] {
             heatmap = parseHeatmapQuery(q, path: path + ".query", variables: variables, &c)
             if heatmap == nil { ok = false }
         } else if let q = value["query"], q["kpi"] != nil {

@@ -21,7 +21,7 @@ struct AllowedOriginsMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         if request.method == .options {
             var headers = corsHeaders(origin)
-            headers[.accessControlAllowMethods] = "GET, POST, PUT, OPTIONS"
+            headers[.accessControlAllowMethods] = "GET, POST, PUT, DELETE, OPTIONS"
             headers[.accessControlAllowHeaders] = "Authorization, Content-Type, X-Pulseboard-Key, Last-Event-ID"
             headers[.accessControlMaxAge] = "600"
             return Response(status: .noContent, headers: headers)

@@ -115,7 +115,7 @@ struct DashboardsController<Context: RequestContext>: Sendable {
             return .json(live.jsonBytes)
         }
         let widgets = frames.widgets(spec, variables: resolved, source: hub.frameSource())
-        let frame = frames.frame(dashboard: spec.id, seq: 0, timestampMs: ingestor.nowMillis(), widgets: widgets)
+        let frame = frames.frame(dashboard: spec.id, seq: 0, timestampMs: ingestor.nowMillis(), widgets: widgets, alerts: hub.alertsObject())
         return .json(frame.jsonBytes)
     }
 
