@@ -27,16 +27,17 @@
   }
 
   async function start() {
+    if (!id) return location.replace("/");
     let res;
     try {
       res = await api("/api/dashboards/" + encodeURIComponent(id));
     } catch (e) {
       return retryStart("the server cannot be reached");
     }
-    if (res.status === 404) return fatal(`There is no dashboard “${id}”.`, true);
+    if (res.status === 404) return fatal("Dashboard not found", `There is no dashboard “${id}”.`, true);
     if (!res.ok) {
       const body = await res.json().catch(() => ({}));
-      if (res.status === 401 || res.status === 403) return fatal((body.error && body.error.message) || "This dashboard needs a read key (?key=…).", false);
+      if (res.status === 401 || res.status === 403) return fatal("Read key needed", (body.error && body.error.message) || "This dashboard needs a read key (?key=…).", false);
       return retryStart((body.error && body.error.message) || "HTTP " + res.status);
     }
     state.spec = await res.json();
@@ -50,7 +51,9 @@
     setTimeout(start, 3000);
   }
 
-  function fatal(message, linkHome) {
+  function fatal(title, message, linkHome) {
+    document.title = title + " · Pulseboard";
+    $("#title").textContent = title;
     const main = $("#board");
     main.textContent = "";
     const box = document.createElement("div");
@@ -95,10 +98,12 @@
       const head = document.createElement("header");
       const h2 = document.createElement("h2");
       h2.textContent = w.title || w.id;
+      const status = document.createElement("span");
+      status.className = "status-badge";
       const badge = document.createElement("span");
       badge.className = "stale-badge";
       badge.textContent = "stale";
-      head.append(h2, badge);
+      head.append(h2, status, badge);
       const body = document.createElement("div");
       body.className = "body";
       const error = document.createElement("div");
@@ -106,7 +111,7 @@
       section.append(head, body, error);
       main.appendChild(section);
       const renderer = PB.widgets.create(w, body);
-      state.widgets.set(w.id, { spec: w, section, renderer, error });
+      state.widgets.set(w.id, { spec: w, section, renderer, error, status });
     }
     main.style.setProperty("--rows", rows);
     fitRows(rows);
@@ -127,15 +132,26 @@
     return { x: 0, y, w: wide ? columns : Math.max(1, Math.floor(columns / 4)), h: wide ? 4 : 2 };
   }
 
-  /** A wallboard fills the screen exactly: the row height follows the window. */
+  /** Rows of a wallboard are never shorter than this: a board with more rows is drawn smaller. */
+  const KIOSK_MIN_ROW = 84;
+
+  /** A wallboard fills the screen exactly: the row height follows the window, and a board too
+   * tall for it at KIOSK_MIN_ROW is zoomed out as a whole (smaller, but laid out as designed). */
   function fitRows(rows) {
     const main = $("#board");
-    if (!kiosk || innerWidth < 720) { main.style.removeProperty("--row"); return; }
+    if (!kiosk || innerWidth < 720) { main.style.removeProperty("--row"); main.style.zoom = ""; return; }
+    main.style.zoom = "";
     const header = $("#top").offsetHeight;
     const gap = parseFloat(getComputedStyle(main).rowGap) || 16;
     const pad = 2 * (parseFloat(getComputedStyle(main).paddingTop) || 16);
     const row = (innerHeight - header - pad - gap * (rows - 1)) / rows;
-    main.style.setProperty("--row", Math.max(40, Math.floor(row)) + "px");
+    if (row >= KIOSK_MIN_ROW) {
+      main.style.setProperty("--row", Math.floor(row) + "px");
+      return;
+    }
+    const zoom = (innerHeight - header) / (pad + gap * (rows - 1) + KIOSK_MIN_ROW * rows);
+    main.style.setProperty("--row", KIOSK_MIN_ROW + "px");
+    main.style.zoom = (Math.floor(zoom * 1000) / 1000).toString();
   }
 
   function buildVariables(spec) {
@@ -216,16 +232,20 @@
 
   function render(widgets, all) {
     const now = String(Date.now());
+    // The frame's time, to tell the bucket still filling in a chart.
+    const frameSeconds = Date.parse(state.frame.ts) / 1000;
     for (const [wid, x] of state.widgets) {
       if (!all && !(wid in widgets)) continue;
       const entry = state.frame.widgets[wid] || {};
       x.section.dataset.updated = now;
       x.section.classList.toggle("status-warning", entry.status === "warning");
       x.section.classList.toggle("status-critical", entry.status === "critical");
+      const status = entry.status === "warning" || entry.status === "critical" ? entry.status : "";
+      if (x.status.textContent !== status) x.status.textContent = status;
       x.section.classList.toggle("has-error", !!entry.error);
       x.error.textContent = entry.error || "";
       try {
-        x.renderer.update(entry);
+        x.renderer.update(entry, frameSeconds);
       } catch (e) {
         console.error("widget " + wid, e);
       }

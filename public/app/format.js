@@ -18,6 +18,17 @@
     };
   }
 
+  // The unit of each live metric (README, Metric definitions).
+  const METRIC_UNITS = { events: "events", events_per_sec: "events/s", messages_per_sec: "messages/s", active_users: "users",
+                         active_sessions: "sessions", active_threads: "threads", response_time_ms: "ms", tokens: "tokens",
+                         spend_usd: "USD", feature_usage: "events", late_events: "events" };
+
+  /** The style of a bare metric or KPI name (an alert's subject): {unit, ratio, compact}. */
+  function metricStyle(name) {
+    const ratio = RATIO_METRICS.has(name) || RATIO_KPIS.has(name);
+    return { unit: ratio ? "%" : METRIC_UNITS[name] || "", ratio, compact: true };
+  }
+
   const group = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 
   function fixed(v, decimals) {
@@ -84,8 +95,7 @@
   /** A value and unit as one string ("3.4 s", "$1,234", "12.5 %"). */
   function value(v, style) {
     const p = parts(v, style);
-    if (!p.unit) return p.text;
-    return p.unit === "%" || p.unit === "/s" ? p.text + " " + p.unit : p.text + " " + p.unit;
+    return p.unit ? p.text + " " + p.unit : p.text;
   }
 
   /** A signed percentage change: "+4.1 %", "−3.2 %". */
@@ -118,5 +128,5 @@
     return new Date(epochSeconds * 1000).toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
   }
 
-  PB.format = { styleOf, number, parts, value, change, ago, clock, day };
+  PB.format = { styleOf, metricStyle, number, parts, value, change, ago, clock, day };
 })(window.PB = window.PB || {});

@@ -37,15 +37,50 @@
     return out.length > MAX_POINTS ? out.slice(out.length - MAX_POINTS) : out;
   }
 
-  /** About `count` round tick values covering [lo, hi]. */
+  /** About `count` round tick values from at or below `lo` to at or above `hi`. */
   function ticks(lo, hi, count) {
     if (!(hi > lo)) hi = lo + 1;
     const raw = (hi - lo) / count;
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
     const step = [1, 2, 2.5, 5, 10].map(m => m * mag).find(s => s >= raw) || 10 * mag;
     const out = [];
-    for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.round(v / step) * step);
+    for (let i = Math.floor(lo / step + 1e-9); i <= Math.ceil(hi / step - 1e-9); i++) out.push(Number((i * step).toPrecision(12)));
     return out;
+  }
+
+  /** Decimals that show every multiple of `step` exactly (2.5 → 1, 0.25 → 2, 5 → 0). */
+  function decimalsOf(step) {
+    for (let d = 0; d < 6; d++) {
+      const x = step * Math.pow(10, d);
+      if (Math.abs(x - Math.round(x)) < 1e-6 * Math.max(1, x)) return d;
+    }
+    return 6;
+  }
+
+  const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200];
+
+  /** Round instants for a time axis over [t0, t1] (epoch seconds): whole minutes, hours, or days counted from t0. */
+  function timeTicks(t0, t1, count, daily) {
+    const span = Math.max(1, t1 - t0);
+    const out = [];
+    if (daily) {
+      const step = Math.max(1, Math.ceil(span / 86400 / count)) * 86400;
+      for (let t = t0; t <= t1 + 1; t += step) out.push(t);
+      return out;
+    }
+    const raw = span / count;
+    const step = TIME_STEPS.find(s => s >= raw) || Math.ceil(raw / 86400) * 86400;
+    for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) out.push(t);
+    return out;
+  }
+
+  /** The points of complete buckets: the last one is dropped while its bucket is still filling
+   * at `now` (epoch seconds), so a live chart does not end in a fall that is not there. */
+  function complete(pts, now) {
+    if (!Number.isFinite(now) || pts.length === 0) return pts;
+    const last = pts[pts.length - 1][0];
+    const step = pts.length > 1 ? last - pts[pts.length - 2][0] : 1;
+    return last + step > now + 1e-3 ? pts.slice(0, -1) : pts;
   }
 
   /** The comparison shown first: previous period, else the first one given. */
@@ -79,8 +114,8 @@
     const area = svgEl("path", { class: "spark-area" }, svg);
     const line = svgEl("path", { class: "spark-line" }, svg);
     return {
-      update(series) {
-        const pts = points(series);
+      update(series, now) {
+        const pts = complete(points(series), now);
         if (pts.length < 2) { line.setAttribute("d", ""); area.setAttribute("d", ""); return; }
         let lo = Infinity, hi = -Infinity;
         for (const p of pts) { lo = Math.min(lo, p[1]); hi = Math.max(hi, p[1]); }
@@ -112,7 +147,7 @@
     const otherChips = new Map();
     const spark = spec.sparkline ? sparkline(body) : null;
     return {
-      update(e) {
+      update(e, now) {
         const p = F.parts(e.value, style);
         setText(num, p.text);
         setText(unit, p.unit);
@@ -131,7 +166,7 @@
           fillChip(c, k, e.compare[k], false);
         }
         for (const [k, c] of otherChips) if (!keys.includes(k)) c.hidden = true;
-        if (spark) spark.update(e.series);
+        if (spark) spark.update(e.series, now);
       },
     };
   }
@@ -171,7 +206,7 @@
       h = wrap.clientHeight;
       if (w < 20 || h < 20) return;
       svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
-      const left = 52, right = 10, top = 8, bottom = 22;
+      const right = 10, top = 8, bottom = 22;
       let nl = 0, ng = 0;
       if (pts.length === 0) {
         line.setAttribute("d", ""); area.setAttribute("d", "");
@@ -182,30 +217,38 @@
         let lo = 0, hi = -Infinity;
         for (const p of pts) { lo = Math.min(lo, p[1]); hi = Math.max(hi, p[1]); }
         if (hi <= lo) hi = lo + 1;
-        const ys = ticks(lo, hi * 1.05, 4);
-        hi = Math.max(hi, ys[ys.length - 1]);
+        // The axis runs from a tick to a tick above the highest point, so nothing touches the top.
+        const ys = ticks(lo, hi * 1.02, 4);
+        lo = ys[0];
+        hi = ys[ys.length - 1];
+        const decimals = decimalsOf(ys.length > 1 ? ys[1] - ys[0] : 1);
+        const yStyle = Object.assign({}, style, { decimals: style.ratio ? Math.max(0, decimals - 2) : decimals, compact: true });
+        // Labels first: the plot starts right of the widest one.
+        let widest = 0;
+        const yLabels = ys.map(v => {
+          const t = label(nl++);
+          t.setAttribute("class", "y");
+          setText(t, F.value(v, yStyle));
+          widest = Math.max(widest, t.getComputedTextLength ? t.getComputedTextLength() : 40);
+          return t;
+        });
+        const left = Math.ceil(Math.max(28, widest + 10));
         const t0 = pts[0][0], t1 = Math.max(pts[pts.length - 1][0], t0 + 1);
         const X = t => left + ((t - t0) / (t1 - t0)) * (w - left - right);
         const Y = v => top + (1 - (v - lo) / (hi - lo)) * (h - top - bottom);
         geom = { X, Y, left, right, top, bottom };
-        const tickStep = ys.length > 1 ? ys[1] - ys[0] : 1;
-        const tickDecimals = tickStep >= 1 ? 0 : Math.min(4, Math.ceil(-Math.log10(tickStep)));
-        for (const v of ys) {
+        ys.forEach((v, i) => {
           const g = gridLine(ng++);
           g.setAttribute("x1", left); g.setAttribute("x2", w - right); g.setAttribute("y1", Y(v)); g.setAttribute("y2", Y(v));
-          const t = label(nl++);
-          t.setAttribute("x", left - 6); t.setAttribute("y", Y(v) + 4); t.setAttribute("class", "y");
-          setText(t, F.value(v, Object.assign({}, style, { decimals: style.ratio ? Math.max(0, tickDecimals - 2) : tickDecimals, compact: true })));
-        }
+          yLabels[i].setAttribute("x", left - 6); yLabels[i].setAttribute("y", Y(v) + 4);
+        });
         const step = pts.length > 1 ? pts[1][0] - pts[0][0] : 60;
         const daily = step >= 86400;
-        const xticks = Math.max(2, Math.min(6, Math.floor((w - left) / 110)));
-        for (let i = 0; i <= xticks; i++) {
-          const t = t0 + ((t1 - t0) * i) / xticks;
+        for (const t of timeTicks(t0, t1, Math.max(2, Math.min(6, Math.floor((w - left) / 110))), daily)) {
           const x = X(t);
           const lbl = label(nl++);
           lbl.setAttribute("x", x); lbl.setAttribute("y", h - 6);
-          lbl.setAttribute("class", i === 0 ? "x first" : i === xticks ? "x last" : "x");
+          lbl.setAttribute("class", x < left + 30 ? "x first" : x > w - right - 30 ? "x last" : "x");
           setText(lbl, daily ? F.day(t) : F.clock(t, t1 - t0 < 600));
         }
         let d = "";
@@ -245,8 +288,8 @@
     svg.addEventListener("mouseleave", leave);
 
     return {
-      update(e) {
-        pts = points(e.series);
+      update(e, now) {
+        pts = complete(points(e.series), now);
         const p = F.parts(e.value, style);
         setText(value, p.text + (p.unit ? " " + p.unit : ""));
         const m = mainComparison(e.compare);
@@ -369,7 +412,7 @@
               if (cv !== undefined) band("critical", 0, b);
             }
           }
-          setText(minT, F.value(0, style));
+          setText(minT, F.value(0, Object.assign({}, style, { decimals: 0 })));
           setText(maxT, F.value(max, Object.assign({}, style, { decimals: 0 })));
         }
         const f = Number.isFinite(v) ? Math.max(0.005, Math.min(1, v / max)) : 0;
@@ -483,6 +526,18 @@
 
   // MARK: alert list and text
 
+  /** "value 10.3 % (limit 5.0 %)" in the unit of the rule's metric; anomalies are per-minute counts. */
+  function alertValue(a) {
+    if (!Number.isFinite(a.value)) return "";
+    if (a.kind === "anomaly") {
+      const usual = Number.isFinite(a.expected) ? " (usually " + F.number(a.expected, undefined, true) + ")" : "";
+      return F.number(a.value, undefined, true) + " a minute" + usual;
+    }
+    const st = F.metricStyle((a.condition || "").split(/[ .]/)[0]);
+    const limit = Number.isFinite(a.threshold) ? " (limit " + F.value(a.threshold, st) + ")" : "";
+    return "value " + F.value(a.value, st) + limit;
+  }
+
   function alertList(spec, body) {
     const list = el("ul", "alerts", body);
     const empty = el("div", "empty-note", body);
@@ -507,7 +562,7 @@
           setText(li.head, a.title || a.rule);
           const since = a.started_at ? new Date(a.started_at) : null;
           const when = since ? since.toLocaleString("en-GB", { hour: "2-digit", minute: "2-digit", day: "numeric", month: "short" }) : "";
-          const val = Number.isFinite(a.value) ? "value " + F.number(a.value, undefined, true) : "";
+          const val = alertValue(a);
           setText(li.detail, [when, val, a.state === "resolved" && a.resolved_at ? "resolved " + new Date(a.resolved_at).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" }) : ""].filter(Boolean).join(" · "));
           setText(li.rec, a.state === "firing" ? a.recommendation || "" : "");
           seen.add(a.id);
@@ -533,15 +588,16 @@
   const KINDS = { stat, timeseries, bar, table, gauge, heatmap, distribution, alert_list: alertList, text };
 
   PB.widgets = {
-    /** The renderer of `spec` in `body`, with the spec's number style (the unit taken from the frame when the spec names none). */
+    /** The renderer of `spec` in `body`, with the spec's number style (the unit taken from the frame when the spec names none).
+     * `update(entry, now)` takes the frame's time in epoch seconds, to tell a bucket still filling. */
     create(spec, body) {
       const make = KINDS[spec.type] || text;
       const style = F.styleOf(spec);
       const r = make(spec, body, style);
       return {
-        update(e) {
+        update(e, now) {
           withUnit(style, e);
-          r.update(e);
+          r.update(e, now);
         },
         resize: r.resize,
       };
