@@ -110,10 +110,18 @@ import Testing
             _ = try ingestor.ingest(TestEvent.batch(chats), format: .json)
             clock.advance(byMillis: 1000)
         }
-        // 600 messages in the 60 seconds since the first one.
+        // The rate counts the 60 seconds after the first event's (which may have seen only its
+        // end): 590 messages, and the current second, empty.
         let rate = try ingestor.query(MetricQuery(metric: .messagesPerSec, windowSeconds: 300))
-        #expect(rate.value == 10)
-        #expect(rate.sampleSize == 600, "n counts the messages behind the rate")
+        #expect(rate.value == 590.0 / 60)
+        #expect(rate.sampleSize == 590, "n counts the messages behind the rate")
+        // Late events from before the first one say nothing about the rate since.
+        let late = (0..<50).map { i in
+            TestEvent(type: "chat_interaction", timestampMs: (first - 100) * 1000, id: "late-\(i)", user: "u\(i)", model: "m1")
+        }
+        _ = try ingestor.ingest(TestEvent.batch(late), format: .json)
+        #expect(try ingestor.query(MetricQuery(metric: .messagesPerSec, windowSeconds: 300)).value == 590.0 / 60)
+        #expect(try ingestor.query(MetricQuery(metric: .events, windowSeconds: 300)).value == 650, "counts include what is known")
         let events = try ingestor.query(MetricQuery(metric: .eventsPerSec, windowSeconds: 30))
         #expect(events.value == 10 * 29 / 30.0, "a window inside the covered span divides by its length")
         let series = try #require(rate.series)

@@ -55,9 +55,25 @@ struct BruteForceModel {
         events.filter { $0.live && BruteForceModel.inWindow($0.second, window: window, now: now) && keep($0.event) }.map(\.event)
     }
 
+    /// A rate over a window that reaches back past the first event counts only the buckets
+    /// after the one it fell in (at least the current one): how many, and their width.
+    func partialRateSpan(window: Int, now: Int64) -> (buckets: Int64, width: Int64)? {
+        guard coveredSince <= now else { return nil }
+        let width: Int64 = window <= 900 ? 1 : 60
+        let length = window <= 900 ? Int64(window) : Int64((window + 59) / 60)
+        let after = BruteForceModel.floorDiv(now, width) - BruteForceModel.floorDiv(coveredSince, width)
+        return after < length ? (max(1, after), width) : nil
+    }
+
     func value(_ metric: Metric, agg: String = "", window: Int, now: Int64, where keep: (TestEvent) -> Bool = { _ in true }) -> Double? {
-        let list = inWindow(window: window, now: now, where: keep)
-        let seconds = coveredSince > now ? Double(window) : Double(max(1, min(Int64(window), now - coveredSince)))
+        var list = inWindow(window: window, now: now, where: keep)
+        var seconds = Double(window)
+        if metric.isRate, let span = partialRateSpan(window: window, now: now) {
+            let first = BruteForceModel.floorDiv(now, span.width) - span.buckets + 1
+            list = events.filter { $0.live && BruteForceModel.inWindow($0.second, window: window, now: now) && keep($0.event)
+                && BruteForceModel.floorDiv($0.second, span.width) >= first }.map(\.event)
+            seconds = Double(span.buckets * span.width)
+        }
         switch metric {
         case .events: return Double(list.count)
         case .eventsPerSec: return Double(list.count) / seconds

@@ -64,8 +64,9 @@ import Testing
             // arrived in (that one and those before are unknown, not 0): none or a few zeros.
             #expect(series.count <= 3)
             #expect(series.allSatisfy { $0.1.number == 0 })
-            // One message over the second or two since it came in (a loaded machine may take two).
-            #expect((0.3...1).contains(f["widgets"]?["messages_per_sec"]?["value"]?.number ?? 0))
+            // The rate counts only whole seconds after the first event's, or that second alone
+            // while it is the current one: 1 message/s then, 0 once it is over.
+            #expect([0.0, 1.0].contains(f["widgets"]?["messages_per_sec"]?["value"]?.number ?? -1))
             #expect(!DashboardEndpointTests.containsNull(f))
 
             let (_, acme) = try await client.getJSON("/api/dashboards/engagement/snapshot?org_id=acme")

@@ -28,13 +28,17 @@ extension Aggregator {
         let (ring, length) = series.ring(forWindow: q.windowSeconds)
         let needsSketch = q.metric == .responseTimeMs && q.aggregation.hasPrefix("p")
         let (state, sketch) = empty ? (BucketState(), QuantileSketch()) : ring.window(length: length, withSketch: needsSketch)
+        var rateState = state
         let value: Double?
         if empty && q.metric.isDistinct {
             value = 0
         } else if q.metric.isDistinct {
             value = Double(distinct(q.metric, series).count(windowSeconds: q.windowSeconds))
+        } else if q.metric.isRate, !empty, let span = partialRateSpan(ring, length: length) {
+            rateState = ring.window(length: span.buckets, withSketch: false).0
+            value = Aggregator.evaluate(q, state: rateState, sketch: sketch, seconds: span.seconds, typeFilter: typeFilter)
         } else {
-            value = Aggregator.evaluate(q, state: state, sketch: sketch, seconds: coveredSeconds(of: q.windowSeconds), typeFilter: typeFilter)
+            value = Aggregator.evaluate(q, state: state, sketch: sketch, seconds: Double(q.windowSeconds), typeFilter: typeFilter)
         }
         var points: [QueryResult.Point]? = nil
         if q.metric.hasSeries {
@@ -55,7 +59,7 @@ extension Aggregator {
         }
         var result = QueryResult(
             query: q, value: value, series: points, bucketSeconds: Int(ring.width), groups: nil,
-            sampleSize: Aggregator.sampleSize(q.metric, state, typeFilter))
+            sampleSize: Aggregator.sampleSize(q.metric, rateState, typeFilter))
         if q.wantsHistogram && needsSketch && !empty { result.histogram = sketch.histogram(bins: Aggregator.histogramBins) }
         return result
     }
@@ -64,16 +68,20 @@ extension Aggregator {
         let needsSketch = q.metric == .responseTimeMs && q.aggregation.hasPrefix("p")
         let dg = groups[d]
         var rows: [(index: Int, value: Double?, state: BucketState, sketch: QuantileSketch)] = []
+        // Every series' rings stand at the same bucket: one span for all the groups.
+        let (overallRing, overallLength) = overall.ring(forWindow: q.windowSeconds)
+        let span = q.metric.isRate ? partialRateSpan(overallRing, length: overallLength) : nil
+        let seconds = span?.seconds ?? Double(q.windowSeconds)
         for (i, s) in dg.series.enumerated() {
             let (ring, length) = s.ring(forWindow: q.windowSeconds)
-            let (state, sketch) = ring.window(length: length, withSketch: needsSketch)
+            let (state, sketch) = ring.window(length: span?.buckets ?? length, withSketch: needsSketch)
             let v: Double?
             if q.metric.isDistinct {
                 v = Double(distinct(q.metric, s).count(windowSeconds: q.windowSeconds))
                 if v == 0 { continue }
             } else {
                 if state.events == 0 && state.late == 0 { continue }
-                v = Aggregator.evaluate(q, state: state, sketch: sketch, seconds: coveredSeconds(of: q.windowSeconds), typeFilter: typeFilter)
+                v = Aggregator.evaluate(q, state: state, sketch: sketch, seconds: seconds, typeFilter: typeFilter)
             }
             rows.append((i, v, state, sketch))
         }
@@ -99,7 +107,7 @@ extension Aggregator {
             }
         }
         if rest > 0 && !q.metric.isDistinct {
-            out.append(.init(name: DimensionGroups.otherName, value: Aggregator.evaluate(q, state: restState, sketch: restSketch, seconds: coveredSeconds(of: q.windowSeconds), typeFilter: typeFilter)))
+            out.append(.init(name: DimensionGroups.otherName, value: Aggregator.evaluate(q, state: restState, sketch: restSketch, seconds: seconds, typeFilter: typeFilter)))
         }
         var total = single(q, series: overall, typeFilter: typeFilter)
         total.series = nil
@@ -107,12 +115,16 @@ extension Aggregator {
         return total
     }
 
-    /// The seconds of a `window`-second window the windows hold data for: what a rate divides
-    /// by. The first event's second and the current one are both partly over; together they
-    /// count as one.
-    func coveredSeconds(of window: Int) -> Double {
-        guard coveredSince <= second else { return Double(window) }
-        return Double(max(1, min(Int64(window), second - coveredSince)))
+    /// While the windows' first event lies inside a rate's window, the rate counts only the
+    /// buckets after the one that event fell in (at least the open one): the part known in full,
+    /// whatever late events say about earlier seconds. Returns those buckets and the seconds
+    /// they span, or nil when the window is covered whole.
+    func partialRateSpan(_ ring: BucketRing, length: Int) -> (buckets: Int, seconds: Double)? {
+        guard coveredSince <= second else { return nil }
+        let after = ring.current - DistinctCounter.floorDiv(coveredSince, ring.width)
+        guard after < Int64(length) else { return nil }
+        let k = max(1, after)
+        return (Int(k), Double(k * ring.width))
     }
 
     /// Bars of a `distribution` widget's histogram.

@@ -38,8 +38,8 @@ public struct Aggregator: Sendable {
     public internal(set) var root: Series
     public internal(set) var groups: [DimensionGroups]
     /// The arrival second of the first event these windows took (`Int64.max` before any):
-    /// they hold every accepted event since, live or replayed from the journal. Rates divide
-    /// by the part of a window after it and buckets before it are unknown rather than zero,
+    /// they hold every accepted event since, live or replayed from the journal. Rates count
+    /// the part of a window after it and series buckets up to it are unknown rather than zero,
     /// so a server one minute into its first traffic does not report a fifth of the true rate
     /// over five minutes. A replay of the same journal finds the same second.
     public internal(set) var coveredSince: Int64 = .max

@@ -62,4 +62,7 @@ public enum Metric: String, Sendable, CaseIterable, Codable {
 
     /// Whether the query returns a per-bucket series.
     public var hasSeries: Bool { !isDistinct }
+
+    /// Per-second rates: a count divided by the seconds it was counted over.
+    public var isRate: Bool { self == .eventsPerSec || self == .messagesPerSec }
 }
