@@ -79,7 +79,11 @@
   function complete(pts, now) {
     if (!Number.isFinite(now) || pts.length === 0) return pts;
     const last = pts[pts.length - 1][0];
-    const step = pts.length > 1 ? last - pts[pts.length - 2][0] : 1;
+    // The bucket width: the smallest gap among the last points (a bucket with no value, such
+    // as an average of nothing, is left out of the series and makes a wider gap).
+    let step = Infinity;
+    for (let i = Math.max(1, pts.length - 6); i < pts.length; i++) step = Math.min(step, pts[i][0] - pts[i - 1][0]);
+    if (!Number.isFinite(step)) step = 1;
     return last + step > now + 1e-3 ? pts.slice(0, -1) : pts;
   }
 
