@@ -6,7 +6,7 @@ import PulseboardEngine
 /// draining (pending bytes over `push.subscriber_buffer_bytes`), deltas are dropped and one fresh
 /// snapshot is written when it drains; unwritable for `push.unwritable_timeout_seconds`, it is
 /// disconnected. Lives on its channel's event loop only.
-final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection, @unchecked Sendable {
+final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection, PushStreamHandler, @unchecked Sendable {
     // @unchecked: every mutable field is touched on `eventLoop` only (NIO handler callbacks, and
     // the hub's deliver/sweep tasks, which it runs on this loop).
     typealias InboundIn = ByteBuffer
@@ -114,18 +114,7 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        switch event {
-        case is ChannelShouldQuiesceEvent:
-            shutdown()
-        case let e as ChannelEvent where e == .inputClosed:
-            // The client closed its side (the server allows half-closure): an EventSource never
-            // half-closes, so it is gone. Without this its slot would wait for a write to fail,
-            // and a dashboard that does not change writes only a heartbeat every 15 s.
-            end()
-            context.close(promise: nil)
-        default:
-            context.fireUserInboundEventTriggered(event)
-        }
+        if !handleStreamEvent(event, context: context) { context.fireUserInboundEventTriggered(event) }
     }
 
     /// Requests after the stream's are not read: the client only listens.

@@ -9,7 +9,7 @@ import PulseboardEngine
 /// (`subscribe`, `unsubscribe`, `ping`); a bad one gets an `error` message, never a close.
 /// Pings every 2 × `push.heartbeat_seconds`; a client silent for two ping periods is closed.
 /// Lives on its channel's event loop only.
-final class WebSocketConnection: ChannelInboundHandler, PushConnection, @unchecked Sendable {
+final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStreamHandler, @unchecked Sendable {
     // @unchecked: every mutable field is touched on `eventLoop` only.
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -307,16 +307,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, @uncheck
     func shutdown() { close(code: 1001, reason: "server shutting down") }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        switch event {
-        case is ChannelShouldQuiesceEvent:
-            shutdown()
-        case let e as ChannelEvent where e == .inputClosed:
-            // The client closed its side without a close frame: it is gone (close code 1006).
-            end()
-            context.close(promise: nil)
-        default:
-            context.fireUserInboundEventTriggered(event)
-        }
+        if !handleStreamEvent(event, context: context) { context.fireUserInboundEventTriggered(event) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
