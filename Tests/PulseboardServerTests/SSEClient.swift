@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import PulseboardCore
 
 #if canImport(Glibc)
@@ -25,11 +26,8 @@ final class SSEClient: @unchecked Sendable {
     /// A TCP connection to 127.0.0.1:`port` whose reads time out every 100 ms.
     static func connectSocket(port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let address = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+        let ok = address.withSockAddr { connect(fd, $0, socklen_t($1)) }
         guard ok == 0 else {
             _ = Glibc.close(fd)
             throw POSIXError(.ECONNREFUSED)

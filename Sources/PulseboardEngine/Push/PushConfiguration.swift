@@ -16,6 +16,9 @@ public struct PushConfiguration: Sendable, Equatable {
     public var unwritableTimeoutSeconds = 30
     /// Open streams (SSE responses and WebSocket connections) at most; more get 503.
     public var maxStreams = 15_000
+    /// Write deltas straight to the socket (one `send(2)`) while NIO holds nothing for the
+    /// connection, instead of through NIO's channel pipeline and pending-writes queue.
+    public var directWrites = true
 
     public init() {}
 }

@@ -131,7 +131,6 @@ struct PushEndpoints: Sendable {
         response += "\r\n"
         let connection = WebSocketConnection(
             endpoints: self, eventLoop: context.eventLoop, encoding: handshake.deflate ? .webSocketDeflate : .webSocket)
-        context.writeAndFlush(router.wrapInboundOut(ByteBuffer(string: response)), promise: nil)
         boundWriteBuffer(context)
         let pipeline = context.pipeline.syncOperations
         do {
@@ -140,6 +139,8 @@ struct PushEndpoints: Sendable {
         } catch {
             if connection.context == nil { hub.closeStream() }
             context.close(promise: nil)
+            return
         }
+        connection.start(response: ByteBuffer(string: response))
     }
 }

@@ -16,9 +16,10 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
     let telemetry: Telemetry
     let eventLoop: any EventLoop
     var encoding: PushEncoding { .sse }
-    /// Deliveries write through this context: it is the last handler, so a write goes straight
-    /// to the socket without crossing the pipeline.
+    /// The only handler: NIO writes go straight to the pipeline's head.
     var context: ChannelHandlerContext?
+    /// Deliveries go straight to the socket while NIO holds nothing for it.
+    var socket = PushSocket(descriptor: -1)
     /// The channel's writability, kept from `channelWritabilityChanged` (NIO reports it
     /// synchronously inside the write that crosses the high-water mark), so a delivery need not
     /// read the channel's atomic.
@@ -39,6 +40,7 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.writable = context.channel.isWritable
+        if hub.configuration.directWrites { socket = PushSocket(descriptor: PushSocket.descriptor(of: context.channel)) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -52,27 +54,25 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
         state.covered(upTo: seq)
         lastHeartbeatMs = hub.nowMillis()
         hub.register(self)
-        guard let context else { return }
-        context.write(wrapOutboundOut(head), promise: nil)
-        for frame in initial { context.write(wrapOutboundOut(frame), promise: nil) }
-        context.flush()
+        // Through NIO, behind anything it still holds for this connection.
+        sendThroughNIO([head] + initial)
     }
 
     func deliver(_ frame: EncodedFrame, seq: UInt64) {
-        guard let context, !ended else { return }
+        guard !ended else { return }
         switch state.offer(seq: seq, writable: writable) {
         case .write:
             wroteSinceHeartbeat = true
-            context.writeAndFlush(wrapOutboundOut(frame.sse), promise: nil)
+            send(frame.sse)
         case .skip: break
         case .drop: telemetry.framesCoalesced.add(1)
         }
     }
 
     func deliverAlert(_ frame: EncodedFrame) {
-        guard let context, !ended, writable else { return }
+        guard !ended, writable else { return }
         wroteSinceHeartbeat = true
-        context.writeAndFlush(wrapOutboundOut(frame.sse), promise: nil)
+        send(frame.sse)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -83,7 +83,7 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
             unwritableSinceMs = nil
             if state.drained(), let (snapshot, seq) = hub.snapshot(key: key, encoding: .sse) {
                 state.covered(upTo: seq)
-                context.writeAndFlush(wrapOutboundOut(snapshot), promise: nil)
+                sendThroughNIO([snapshot])
             }
         }
         context.fireChannelWritabilityChanged()
@@ -98,7 +98,7 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
         }
         if nowMs - lastHeartbeatMs >= Int64(hub.configuration.heartbeatSeconds) * 1000 {
             lastHeartbeatMs = nowMs
-            if !wroteSinceHeartbeat && writable { context.writeAndFlush(wrapOutboundOut(PushWire.sseHeartbeat), promise: nil) }
+            if !wroteSinceHeartbeat && writable { send(PushWire.sseHeartbeat) }
             wroteSinceHeartbeat = false
         }
     }

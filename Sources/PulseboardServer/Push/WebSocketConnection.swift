@@ -37,7 +37,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
         func deliver(_ frame: EncodedFrame, seq: UInt64) {
             guard active else { return }
             switch state.offer(seq: seq, writable: connection.writable) {
-            case .write: connection.write(frame.bytes(for: encoding))
+            case .write: connection.send(frame.bytes(for: encoding))
             case .skip: break
             case .drop: connection.endpoints.telemetry.framesCoalesced.add(1)
             }
@@ -50,9 +50,10 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
     let eventLoop: any EventLoop
     let encoding: PushEncoding
     var hub: Hub { endpoints.hub }
-    /// Every write goes through this context, the only handler: a delivery goes straight to
-    /// the socket.
+    /// The only handler: NIO writes go straight to the pipeline's head.
     var context: ChannelHandlerContext?
+    /// Deliveries go straight to the socket while NIO holds nothing for it.
+    var socket = PushSocket(descriptor: -1)
     /// Client frames, cut from the bytes read.
     var reader = WebSocketFrameReader(maxFrameSize: PushEndpoints.maxMessageBytes)
     /// The channel's writability, kept from `channelWritabilityChanged` (NIO reports it
@@ -78,9 +79,16 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.writable = context.channel.isWritable
+        if hub.configuration.directWrites { socket = PushSocket(descriptor: PushSocket.descriptor(of: context.channel)) }
         lastHeardMs = hub.nowMillis()
         lastPingMs = lastHeardMs
         hub.register(self)
+    }
+
+    /// Writes the handshake's answer: through NIO, behind anything it still holds for this
+    /// connection, so that later writes may take the shortcut once it is out.
+    func start(response: ByteBuffer) {
+        sendThroughNIO([response])
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -88,9 +96,6 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
         self.context = nil
     }
 
-    func write(_ bytes: ByteBuffer) {
-        context?.writeAndFlush(NIOAny(bytes), promise: nil)
-    }
 
     // MARK: inbound frames
 
@@ -126,7 +131,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
             message = m
             if frame.fin { finishMessage() }
         case .ping:
-            write(PushWire.webSocketFrame(.pong, payload: frame.unmaskedData.readableBytesView))
+            send(PushWire.webSocketFrame(.pong, payload: frame.unmaskedData.readableBytesView))
         case .pong:
             break
         case .connectionClose:
@@ -187,7 +192,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
         w.key("code"); w.string(code)
         w.key("message"); w.string(text)
         w.endObject()
-        write(PushWire.webSocketFrame(.text, payload: w.bytes))
+        send(PushWire.webSocketFrame(.text, payload: w.bytes))
     }
 
     func handle(_ text: String) {
@@ -199,7 +204,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
         }
         switch op {
         case "ping":
-            write(WebSocketConnection.pong)
+            send(WebSocketConnection.pong)
         case "unsubscribe":
             guard case .string(let id)? = message["dashboard"] else { return reply(error: "bad_request", "unsubscribe needs \"dashboard\"") }
             guard let s = subscriptions.removeValue(forKey: id) else {
@@ -246,8 +251,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
             let subscribed = try hub.subscribe(spec: spec, variables: resolved, since: since, subscriber: subscription)
             subscription.state.covered(upTo: subscribed.seq)
             subscriptions[id] = subscription
-            for frame in subscribed.initial { context?.write(NIOAny(frame), promise: nil) }
-            context?.flush()
+            for frame in subscribed.initial { send(frame) }
         } catch {
             reply(error: error.code, error.message, dashboard: id)
         }
@@ -268,20 +272,21 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
             if unwritableSinceMs == nil { unwritableSinceMs = hub.nowMillis() }
         } else {
             unwritableSinceMs = nil
+            var snapshots: [ByteBuffer] = []
             for s in subscriptions.values where s.state.drained() {
                 if let (snapshot, seq) = hub.snapshot(key: s.key, encoding: encoding) {
                     s.state.covered(upTo: seq)
-                    context.write(NIOAny(snapshot), promise: nil)
+                    snapshots.append(snapshot)
                 }
             }
-            context.flush()
+            sendThroughNIO(snapshots)
         }
         context.fireChannelWritabilityChanged()
     }
 
     func deliverAlert(_ frame: EncodedFrame) {
         guard !ended, writable else { return }
-        write(frame.bytes(for: encoding))
+        send(frame.bytes(for: encoding))
     }
 
     func sweep(nowMs: Int64) {
@@ -300,7 +305,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
         }
         if nowMs - lastPingMs >= period {
             lastPingMs = nowMs
-            write(PushWire.webSocketFrame(.ping, payload: [UInt8]()))
+            send(PushWire.webSocketFrame(.ping, payload: [UInt8]()))
         }
     }
 
