@@ -32,7 +32,7 @@ struct PushChildChannel: ServerChildChannel {
             routed.succeed(.push)  // no-op once routed
         }
         let inner = self.inner
-        let router = PushRouter(endpoints: endpoints, refuse: refuse) { context in
+        let router = PushRouter(endpoints: endpoints, refuse: refuse, settle: { routed.succeed(.push) }) { context in
             // HTTP1Channel's setup completes at once, on this loop.
             inner.setup(channel: channel, logger: logger).assumeIsolated().whenComplete { result in
                 switch result {
@@ -57,7 +57,8 @@ struct PushChildChannel: ServerChildChannel {
     }
 
     func handle(value: Value, logger: Logger) async {
-        // Until the request line is in; a stream then belongs to its NIO handlers, no task kept.
+        // Until the request line is in (or a live query or ingest connection closes); a stream
+        // then belongs to its NIO handlers, no task kept.
         guard case .http(let http)? = try? await value.route.get() else { return }
         await inner.handle(value: http, logger: logger)
     }

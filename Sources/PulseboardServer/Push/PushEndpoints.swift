@@ -6,8 +6,9 @@ import PulseboardEngine
 
 /// The two stream endpoints on raw NIO: `GET /api/stream/:dashboard` (SSE) and `GET /ws`
 /// (WebSocket). Checks the request (key, dashboard, variables, resume point, stream cap),
-/// then swaps the `PushRouter` for the transport handler; errors are JSON responses.
-struct PushEndpoints: Sendable {
+/// then swaps the `PushRouter` for the transport handler; errors are JSON responses. One
+/// instance serves every connection, which holds it by reference.
+final class PushEndpoints: Sendable {
     let hub: Hub
     let store: DashboardStore
     let authorizer: Authorizer
@@ -15,11 +16,25 @@ struct PushEndpoints: Sendable {
     let corsOrigins: Set<String>
     let maxConnections: Int
     /// Live queries answered on the event loop (nil: Hummingbird answers them).
-    var queries: LiveQueryEndpoint? = nil
+    let queries: LiveQueryEndpoint?
     /// Small ingest batches answered on the event loop (nil: Hummingbird answers them all).
-    var ingest: IngestEndpoint? = nil
+    let ingest: IngestEndpoint?
     /// Largest client WebSocket message accepted.
     static let maxMessageBytes = 64 * 1024
+
+    init(
+        hub: Hub, store: DashboardStore, authorizer: Authorizer, telemetry: Telemetry, corsOrigins: Set<String>, maxConnections: Int,
+        queries: LiveQueryEndpoint? = nil, ingest: IngestEndpoint? = nil
+    ) {
+        self.hub = hub
+        self.store = store
+        self.authorizer = authorizer
+        self.telemetry = telemetry
+        self.corsOrigins = corsOrigins
+        self.maxConnections = maxConnections
+        self.queries = queries
+        self.ingest = ingest
+    }
 
     func open(_ head: PushRequestHead, context: ChannelHandlerContext, router: PushRouter) {
         do throws(APIError) {

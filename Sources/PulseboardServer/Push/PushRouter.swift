@@ -38,16 +38,22 @@ final class PushRouter: ChannelInboundHandler, RemovableChannelHandler {
     let refuse: Bool
     /// Installs Hummingbird's handlers behind the router (on the loop), when the request is not a stream.
     let handOver: (ChannelHandlerContext) -> Void
+    /// Tells Hummingbird the connection will never be its own (a stream, or closing), so the
+    /// task it keeps per connection ends instead of waiting for the close.
+    let settle: () -> Void
     var buffer = ByteBuffer()
-    var route: Route?
+    var route: Route? {
+        didSet { if route == .push { settle() } }
+    }
     var pendingIngest: PendingIngest?
     /// Set by graceful shutdown while an ingest body is arriving: close once it is answered.
     var closeAfterResponse = false
 
-    init(endpoints: PushEndpoints, refuse: Bool, handOver: @escaping (ChannelHandlerContext) -> Void) {
+    init(endpoints: PushEndpoints, refuse: Bool, settle: @escaping () -> Void, handOver: @escaping (ChannelHandlerContext) -> Void) {
         self.endpoints = endpoints
         self.refuse = refuse
         self.handOver = handOver
+        self.settle = settle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -21,15 +21,19 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
         let connection: WebSocketConnection
         let eventLoop: any EventLoop
         let encoding: PushEncoding
+        /// The dashboard id the client subscribed with.
+        let dashboard: String
+        /// The hub's topic key.
         let key: String
         var state: SubscriptionState
         /// Cleared when the connection drops the subscription.
         var active = true
 
-        init(connection: WebSocketConnection, key: String, seq: UInt64) {
+        init(connection: WebSocketConnection, dashboard: String, key: String, seq: UInt64) {
             self.connection = connection
             self.eventLoop = connection.eventLoop
             self.encoding = connection.encoding
+            self.dashboard = dashboard
             self.key = key
             self.state = SubscriptionState(deliveredSeq: seq)
         }
@@ -59,8 +63,8 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
     /// The channel's writability, kept from `channelWritabilityChanged` (NIO reports it
     /// synchronously inside the write that crosses the high-water mark).
     var writable = true
-    /// Subscriptions by dashboard id.
-    var subscriptions: [String: Subscription] = [:]
+    /// Subscriptions, one per dashboard id (an array: most connections hold one).
+    var subscriptions: [Subscription] = []
     var message: ByteBuffer?
     var messageCompressed = false
     var lastHeardMs: Int64 = 0
@@ -207,7 +211,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
             send(WebSocketConnection.pong)
         case "unsubscribe":
             guard case .string(let id)? = message["dashboard"] else { return reply(error: "bad_request", "unsubscribe needs \"dashboard\"") }
-            guard let s = subscriptions.removeValue(forKey: id) else {
+            guard let s = removeSubscription(id) else {
                 return reply(error: "not_subscribed", "this connection has no subscription to '\(id)'", dashboard: id)
             }
             drop(s)
@@ -240,17 +244,17 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
         let resolved: [String: String]
         do { resolved = try spec.resolve(values) } catch { return reply(error: "bad_variables", error.message, dashboard: id) }
         let limit = hub.configuration.maxSubscriptionsPerConnection
-        if subscriptions[id] == nil, subscriptions.count >= limit {
+        if !subscriptions.contains(where: { $0.dashboard == id }), subscriptions.count >= limit {
             return reply(error: "too_many_subscriptions", "a connection holds at most \(limit) subscriptions (push.max_subscriptions_per_connection)", dashboard: id)
         }
-        if let previous = subscriptions.removeValue(forKey: id) { drop(previous) }
+        if let previous = removeSubscription(id) { drop(previous) }
         guard context != nil else { return }
         let key = Hub.topicKey(dashboard: spec.id, variables: resolved)
-        let subscription = Subscription(connection: self, key: key, seq: 0)
+        let subscription = Subscription(connection: self, dashboard: id, key: key, seq: 0)
         do {
             let subscribed = try hub.subscribe(spec: spec, variables: resolved, since: since, subscriber: subscription)
             subscription.state.covered(upTo: subscribed.seq)
-            subscriptions[id] = subscription
+            subscriptions.append(subscription)
             for frame in subscribed.initial { send(frame) }
         } catch {
             reply(error: error.code, error.message, dashboard: id)
@@ -258,10 +262,16 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
     }
 
     func topicEnded(_ subscription: Subscription) {
-        guard let (id, s) = subscriptions.first(where: { $0.value === subscription }) else { return }
-        subscriptions[id] = nil
+        guard let i = subscriptions.firstIndex(where: { $0 === subscription }) else { return }
+        let s = subscriptions.remove(at: i)
         drop(s)
-        reply(error: "dashboard_removed", "dashboard '\(id)' was removed", dashboard: id)
+        reply(error: "dashboard_removed", "dashboard '\(s.dashboard)' was removed", dashboard: s.dashboard)
+    }
+
+    /// Takes the subscription to dashboard `id` out of the list.
+    func removeSubscription(_ id: String) -> Subscription? {
+        guard let i = subscriptions.firstIndex(where: { $0.dashboard == id }) else { return nil }
+        return subscriptions.remove(at: i)
     }
 
     // MARK: upkeep
@@ -273,7 +283,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
         } else {
             unwritableSinceMs = nil
             var snapshots: [ByteBuffer] = []
-            for s in subscriptions.values where s.state.drained() {
+            for s in subscriptions where s.state.drained() {
                 if let (snapshot, seq) = hub.snapshot(key: s.key, encoding: encoding) {
                     s.state.covered(upTo: seq)
                     snapshots.append(snapshot)
@@ -330,8 +340,8 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
     func end() {
         guard !ended else { return }
         ended = true
-        for s in subscriptions.values { drop(s) }
-        subscriptions = [:]
+        for s in subscriptions { drop(s) }
+        subscriptions = []
         hub.deregister(self)
         hub.closeStream()
     }
