@@ -17,8 +17,10 @@ import NIOCore
 /// follow them through NIO, so the order on the wire is kept.
 ///
 /// Loop-confined like its connection. The descriptor is only used before the channel goes
-/// inactive: NIO closes it inside `close0`, whose only user call-outs before `channelInactive`
-/// are write-promise callbacks, and `PushSocket`'s callbacks never write.
+/// inactive (`PushStreamHandler.ended`): NIO closes it inside `close0`, whose only call-outs
+/// into user code before `channelInactive` are write-promise callbacks, `errorCaught` and a
+/// writability change, and none of those takes the shortcut (`PushSocket`'s callbacks only
+/// count, the handlers close, and the snapshot after a drain goes through NIO).
 struct PushSocket {
     /// The connection's socket, or -1 when it could not be confirmed (every write goes through NIO).
     let descriptor: CInt
