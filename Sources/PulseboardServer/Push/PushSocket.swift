@@ -29,6 +29,12 @@ struct PushSocket {
 
     init(descriptor: CInt) { self.descriptor = descriptor }
 
+    /// The socket of `channel` when direct writes are `enabled` (`push.direct_writes`) and its
+    /// descriptor is confirmed; otherwise every write goes through NIO.
+    init(channel: any Channel, enabled: Bool) {
+        self.init(descriptor: enabled ? PushSocket.descriptor(of: channel) : -1)
+    }
+
     /// Writes `bytes` to the socket now when nothing is queued in NIO. Returns how many bytes
     /// went out: all of them, or fewer (none when the shortcut is off, the socket is full or
     /// failed), and then the caller hands the rest to NIO. An error is left for NIO's own write

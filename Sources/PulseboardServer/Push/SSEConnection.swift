@@ -40,7 +40,7 @@ final class SSEConnection: ChannelInboundHandler, PushSubscriber, PushConnection
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.writable = context.channel.isWritable
-        if hub.configuration.directWrites { socket = PushSocket(descriptor: PushSocket.descriptor(of: context.channel)) }
+        socket = PushSocket(channel: context.channel, enabled: hub.configuration.directWrites)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {

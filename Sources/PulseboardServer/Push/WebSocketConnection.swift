@@ -83,7 +83,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         self.writable = context.channel.isWritable
-        if hub.configuration.directWrites { socket = PushSocket(descriptor: PushSocket.descriptor(of: context.channel)) }
+        socket = PushSocket(channel: context.channel, enabled: hub.configuration.directWrites)
         lastHeardMs = hub.nowMillis()
         lastPingMs = lastHeardMs
         hub.register(self)
