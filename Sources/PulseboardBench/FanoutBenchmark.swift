@@ -194,21 +194,29 @@ public struct FanoutBenchmark: Sendable {
         before: ServerProcessSample?, baseline: Double?, windowStart: ServerProcessSample?, windowEnd: ServerProcessSample?
     ) -> Result {
         var keys = Set<Int64>()
+        var subscribersByPhase: [Int: Int] = [:]
         var latencies: [Int64] = []
         latencies.reserveCapacity(reports.reduce(0) { $0 + $1.latenciesMicros.count })
         var errors = connectErrors
         var delivered = 0
         for r in reports {
             keys.formUnion(r.frameKeys)
+            subscribersByPhase.merge(r.subscribersByPhase, uniquingKeysWith: +)
             latencies.append(contentsOf: r.latenciesMicros)
             errors.merge(r.errors, uniquingKeysWith: +)
             delivered += r.delivered
         }
         latencies.sort()
+        // Each subscriber is expected to get every frame of its phase (a topic with more
+        // subscribers than `push.phase_size` is several streams); those whose phase is unknown
+        // (no snapshot: a peer) count in phase 0.
+        subscribersByPhase[0, default: 0] += max(0, options.subscribers - subscribersByPhase.values.reduce(0, +))
+        let framesByPhase = Dictionary(grouping: keys, by: FanoutFrameStamp.phase(of:)).mapValues(\.count)
+        let expected = framesByPhase.reduce(0) { $0 + $1.value * (subscribersByPhase[$1.key] ?? 0) }
         var result = Result(
             serverLabel: options.serverLabel, transport: options.transport, subscribers: options.subscribers, ready: ready,
             processes: processes, connectSeconds: connectSeconds, windowSeconds: options.durationSeconds, delivered: delivered,
-            distinctFrames: keys.count, expected: keys.count * options.subscribers, errors: errors)
+            distinctFrames: keys.count, expected: expected, errors: errors)
         if !latencies.isEmpty {
             result.p50Millis = Double(Self.quantile(latencies, 0.50)) / 1000
             result.p99Millis = Double(Self.quantile(latencies, 0.99)) / 1000

@@ -49,6 +49,10 @@ struct FanoutFrameStamp: Equatable {
         return FanoutFrameStamp(kind: kind, key: key, timestampMicros: micros)
     }
 
+    /// The phase of a Pulseboard topic a frame key (its `seq`) belongs to: phase p's seqs start
+    /// at p << 44 (`Hub.phaseSeqShift`). Timestamps and peers' small sequence numbers are phase 0.
+    static func phase(of key: Int64) -> Int { key > 0 ? Int(key >> 44) : 0 }
+
     private static let snapshotName = Array("snapshot".utf8)
     private static let deltaName = Array("delta".utf8)
     private static let errorName = Array("error".utf8)

@@ -43,6 +43,8 @@ final class FanoutSubscriberGroup {
     private var measuredErrors: [String: Int] = [:]
     /// Snapshots received (Pulseboard sends one per subscription).
     var snapshots = 0
+    /// Subscribers by the phase their first snapshot named.
+    private var subscribersByPhase: [Int: Int] = [:]
     var bytesReceived = 0
 
     init(settings: FanoutWorker.Settings, target: SocketAddress, eventLoop: any EventLoop) {
@@ -152,6 +154,12 @@ final class FanoutSubscriberGroup {
         measuredErrors = [:]
     }
 
+    /// A subscriber's snapshot (`first`: its first), whose key is its phase's seq.
+    func snapshotReceived(key: Int64, first: Bool) {
+        snapshots += 1
+        if first { subscribersByPhase[FanoutFrameStamp.phase(of: key), default: 0] += 1 }
+    }
+
     func frameReceived(key: Int64, timestampMicros: Int64, nowMicros: Int64) {
         guard let window, window.contains(timestampMicros) else {
             outsideWindow += 1
@@ -172,7 +180,7 @@ final class FanoutSubscriberGroup {
         }
         let report = FanoutWorkerReport(
             subscribers: settings.subscribers, ready: summary.ready, connectErrors: summary.errors,
-            errors: measuredErrors, delivered: delivered, outsideWindow: outsideWindow, snapshots: snapshots,
+            errors: measuredErrors, delivered: delivered, outsideWindow: outsideWindow, snapshots: snapshots, subscribersByPhase: subscribersByPhase,
             bytesReceived: bytesReceived, frameKeys: frameKeys.sorted(), latenciesMicros: latencies)
         window = nil
         delivered = 0

@@ -22,6 +22,7 @@ final class FanoutSubscriberHandler: ChannelInboundHandler {
     /// Whether the group was told that this subscriber is ready or failed.
     private var settled = false
     private var failure: String?
+    private var sawSnapshot = false
 
     init(group: FanoutSubscriberGroup, transport: FanoutStreamParser.Transport, request: ByteBuffer, subscribeFrame: ByteBuffer?) {
         self.group = group
@@ -64,7 +65,8 @@ final class FanoutSubscriberHandler: ChannelInboundHandler {
             case .frame:
                 group.frameReceived(key: stamp.key, timestampMicros: stamp.timestampMicros, nowMicros: now)
             case .snapshot:
-                group.snapshots += 1
+                group.snapshotReceived(key: stamp.key, first: !sawSnapshot)
+                sawSnapshot = true
             case .error:
                 group.count("server error message")
             case .other:

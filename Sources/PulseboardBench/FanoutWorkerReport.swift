@@ -14,6 +14,9 @@ struct FanoutWorkerReport: Sendable, Codable {
     /// Frames received with a timestamp outside the window (warmup, or before it).
     var outsideWindow: Int
     var snapshots: Int
+    /// Subscribers by the phase of the topic their snapshot came from (its `seq` >> 44; see
+    /// `Hub.phaseSeqShift`): each phase is a stream of its own frames.
+    var subscribersByPhase: [Int: Int]
     var bytesReceived: Int
     /// Distinct frame keys (`seq`, or timestamp in ms) inside the window.
     var frameKeys: [Int64]

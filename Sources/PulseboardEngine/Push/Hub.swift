@@ -9,6 +9,11 @@ import Synchronization
 /// per transport and hands the same bytes to every subscriber, with one task per event loop that
 /// writes them from the loop that owns the sockets. It never waits on a subscriber. Topics
 /// without subscribers stop ticking and are forgotten after the delta retention.
+///
+/// A topic with many subscribers runs in phases (`push.phase_size` each, at most
+/// `push.max_phases`): each phase is a topic of its own (its own frames, seq and deltas) that
+/// ticks at its own offset within the refresh, so 10,000 subscribers are written in ten bursts
+/// of 1,000 spread over the second instead of one burst that the last of them waits ~100 ms for.
 public final class Hub: Sendable {
     /// A topic's subscribers that live on one event loop: an array to deliver from, and where
     /// each one is in it, so that removal is O(1) (the last one takes the gap).
@@ -42,6 +47,9 @@ public final class Hub: Sendable {
 
     struct Topic {
         let key: String
+        /// The key of the topic this is a phase of (`key` itself for phase 0).
+        let base: String
+        let phase: Int
         let spec: DashboardSpec
         let variables: [String: String]
         var seq: UInt64
@@ -99,9 +107,53 @@ public final class Hub: Sendable {
     /// The hub's clock (the ingestor's), in epoch milliseconds.
     public func nowMillis() -> Int64 { ingestor.nowMillis() }
 
-    /// The topic key: dashboard id plus variable values in name order.
+    /// The topic key: dashboard id plus variable values in name order (its phase 0).
     public static func topicKey(dashboard: String, variables: [String: String]) -> String {
         dashboard + "?" + variables.sorted { $0.key < $1.key }.map { $0.key + "=" + $0.value }.joined(separator: "&")
+    }
+
+    /// The key of phase `phase` of the topic `base`.
+    static func phaseKey(_ base: String, _ phase: Int) -> String {
+        phase == 0 ? base : base + "#" + String(phase)
+    }
+
+    /// Phase `p`'s seqs start at `p << phaseSeqShift` above the creation time in ms (2^44 ms is
+    /// 557 years), so the phases of a topic never share a seq and a resume point names its phase.
+    static let phaseSeqShift: UInt64 = 44
+
+    /// How many phases a topic with this refresh may run in.
+    func phaseCount(refreshMs: Int) -> Int {
+        guard configuration.phaseSize > 0 else { return 1 }
+        return max(1, min(configuration.maxPhases, refreshMs / 50))
+    }
+
+    /// The phase a new subscriber of `base` joins: the one its resume point `since` came from
+    /// when that is still live, else the first with room, else the least filled.
+    func choosePhase(base: String, refreshMs: Int, since: UInt64?, in s: State) -> (key: String, phase: Int) {
+        let phases = phaseCount(refreshMs: refreshMs)
+        guard phases > 1 else { return (base, 0) }
+        if let since, case let p = Int(since >> Hub.phaseSeqShift), p < phases, s.topics[Hub.phaseKey(base, p)] != nil {
+            return (Hub.phaseKey(base, p), p)
+        }
+        var best = (key: base, phase: 0, count: Int.max)
+        for p in 0..<phases {
+            let key = Hub.phaseKey(base, p)
+            let count = s.topics[key]?.subscriberCount ?? 0
+            if count < configuration.phaseSize { return (key, p) }
+            if count < best.count { best = (key, p, count) }
+        }
+        return (best.key, best.phase)
+    }
+
+    /// When a new phase `phase` of `base` first ticks: `phase` steps of refresh / phases after
+    /// phase 0's next tick (or, without phase 0, the first refresh from now).
+    func firstTick(base: String, phase: Int, refreshMs: Int, nowMs: Int64, in s: State) -> Int64 {
+        let refresh = Int64(refreshMs)
+        guard phase > 0 else { return nowMs + refresh }
+        let anchor = s.topics[base]?.nextTickMs ?? nowMs + refresh
+        var t = anchor + Int64(phase) * refresh / Int64(phaseCount(refreshMs: refreshMs))
+        while t > nowMs + refresh { t -= refresh }
+        return max(t, nowMs + 1)
     }
 
     func computeWidgets(_ spec: DashboardSpec, _ variables: [String: String]) -> JSONValue {
@@ -134,25 +186,30 @@ public final class Hub: Sendable {
     public func subscribe(
         spec: DashboardSpec, variables: [String: String], since: UInt64?, subscriber: any PushSubscriber
     ) throws(SubscribeError) -> Subscribed {
-        let key = Hub.topicKey(dashboard: spec.id, variables: variables)
+        let base = Hub.topicKey(dashboard: spec.id, variables: variables)
         let now = ingestor.nowMillis()
-        let exists = state.withLockedValue { $0.topics[key] != nil }
+        let exists = state.withLockedValue { s in
+            s.topics[choosePhase(base: base, refreshMs: spec.refreshMs, since: since, in: s).key] != nil
+        }
         let fresh: JSONValue? = exists ? nil : computeWidgets(spec, variables)
         let alerts = exists ? JSONValue.object([]) : alertsObject()
         let result: Result<Subscribed, SubscribeError> = state.withLockedValue { s in
+            let (key, phase) = choosePhase(base: base, refreshMs: spec.refreshMs, since: since, in: s)
             if s.topics[key] == nil {
-                guard s.topics.count < configuration.maxTopics else {
+                guard s.topics.values.contains(where: { $0.base == base }) || Hub.liveTopics(s) < configuration.maxTopics else {
                     return .failure(SubscribeError("too_many_topics", "the server already serves \(configuration.maxTopics) live topics (push.max_topics)"))
                 }
                 let widgets = fresh ?? computeWidgets(spec, variables)
-                // A topic's first seq is its creation time in epoch ms, and it grows by one per
-                // delta (at most 10/s): a seq from an earlier topic, or another server run, is
-                // always below it, so a stale resume point gets a fresh snapshot.
-                let first = UInt64(max(1, now))
+                // A topic's first seq is its creation time in epoch ms (plus its phase's offset),
+                // and it grows by one per delta (at most 10/s): a seq from an earlier topic, or
+                // another server run, is always below it, so a stale resume point gets a fresh
+                // snapshot.
+                let first = UInt64(max(1, now)) + UInt64(phase) << Hub.phaseSeqShift
                 s.topics[key] = Topic(
-                    key: key, spec: spec, variables: variables, seq: first,
+                    key: key, base: base, phase: phase, spec: spec, variables: variables, seq: first,
                     frame: frames.frame(dashboard: spec.id, seq: first, timestampMs: now, widgets: widgets, alerts: alerts),
-                    widgets: widgets, alerts: alerts, nextTickMs: now + Int64(spec.refreshMs))
+                    widgets: widgets, alerts: alerts,
+                    nextTickMs: firstTick(base: base, phase: phase, refreshMs: spec.refreshMs, nowMs: now, in: s))
             }
             // Taken out while it changes, so its member storage is not shared, hence not copied.
             var topic = s.topics.removeValue(forKey: key)!
@@ -389,15 +446,19 @@ public final class Hub: Sendable {
     /// Switches the live topics of `id` to a new spec (their next frame diffs against the old
     /// one, so removed widgets become `null` in the delta), or ends them when it is gone.
     public func update(dashboard id: String, spec: DashboardSpec?) {
+        let now = ingestor.nowMillis()
         let ended: [LoopMembers] = state.withLockedValue { s in
             var ended: [LoopMembers] = []
             for (key, t) in s.topics where t.spec.id == id {
                 if let spec {
-                    // Due at once, so the new widgets reach subscribers on the next tick.
+                    // Due at once (phases keep their offsets), so the new widgets reach
+                    // subscribers on the next tick.
+                    let due = now + Int64(t.phase) * Int64(spec.refreshMs) / Int64(phaseCount(refreshMs: spec.refreshMs))
                     s.topics[key] = Topic(
-                        key: key, spec: spec, variables: t.variables, seq: t.seq, frame: t.frame, widgets: t.widgets, alerts: t.alerts,
-                        snapshotEvent: t.snapshotEvent, recent: t.recent, loops: t.loops, subscriberCount: t.subscriberCount,
-                        deflateCount: t.deflateCount, nextTickMs: 0, idleSinceMs: t.idleSinceMs)
+                        key: key, base: t.base, phase: t.phase, spec: spec, variables: t.variables, seq: t.seq, frame: t.frame,
+                        widgets: t.widgets, alerts: t.alerts, snapshotEvent: t.snapshotEvent, recent: t.recent, loops: t.loops,
+                        subscriberCount: t.subscriberCount, deflateCount: t.deflateCount, nextTickMs: t.phase == 0 ? 0 : due,
+                        idleSinceMs: t.idleSinceMs)
                 } else {
                     ended += t.loops.values
                     s.topics[key] = nil
@@ -420,9 +481,14 @@ public final class Hub: Sendable {
         }
     }
 
-    /// Live topics and subscribers, for `/metrics`.
+    /// Live topics (a topic's phases count once) and subscribers, for `/metrics`.
     public func counts() -> (topics: Int, subscribers: Int) {
-        state.withLockedValue { s in (s.topics.count, s.topics.values.reduce(0) { $0 + $1.subscriberCount }) }
+        state.withLockedValue { s in (Hub.liveTopics(s), s.topics.values.reduce(0) { $0 + $1.subscriberCount }) }
+    }
+
+    /// Live topics, a topic's phases counted once.
+    static func liveTopics(_ s: State) -> Int {
+        Set(s.topics.values.lazy.map(\.base)).count
     }
 
     /// Stream subscribers per dashboard id (every variable combination), for the dashboard list.

@@ -19,6 +19,12 @@ public struct PushConfiguration: Sendable, Equatable {
     /// Write deltas straight to the socket (one `send(2)`) while NIO holds nothing for the
     /// connection, instead of through NIO's channel pipeline and pending-writes queue.
     public var directWrites = true
+    /// Subscribers a topic's phase takes before the next phase opens (0: one phase). Each phase
+    /// computes and sends its own frames, its refresh offset from the others', so a large
+    /// audience is written in several small bursts spread over the refresh, not one long one.
+    public var phaseSize = 1000
+    /// Phases a topic splits into at most (and never closer than 50 ms apart).
+    public var maxPhases = 10
 
     public init() {}
 }

@@ -196,6 +196,8 @@ public struct ConfigurationLoader: Sendable {
         case "push.unwritable_timeout_seconds": c.push.unwritableTimeoutSeconds = try int()
         case "push.max_streams": c.push.maxStreams = try int()
         case "push.direct_writes": c.push.directWrites = try bool()
+        case "push.phase_size": c.push.phaseSize = try int()
+        case "push.max_phases": c.push.maxPhases = try int()
         case "history.time_zone":
             let zone = try string()
             guard LocalCalendar(identifier: zone) != nil else { throw fail("unknown time zone '\(zone)'; use an IANA name such as UTC, Europe/Paris, America/New_York") }

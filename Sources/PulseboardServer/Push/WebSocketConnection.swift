@@ -23,8 +23,8 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
         let encoding: PushEncoding
         /// The dashboard id the client subscribed with.
         let dashboard: String
-        /// The hub's topic key.
-        let key: String
+        /// The hub's topic key (of the phase the hub put it in, once subscribed).
+        var key: String
         var state: SubscriptionState
         /// Cleared when the connection drops the subscription.
         var active = true
@@ -253,6 +253,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
         let subscription = Subscription(connection: self, dashboard: id, key: key, seq: 0)
         do {
             let subscribed = try hub.subscribe(spec: spec, variables: resolved, since: since, subscriber: subscription)
+            subscription.key = subscribed.key
             subscription.state.covered(upTo: subscribed.seq)
             subscriptions.append(subscription)
             for frame in subscribed.initial { send(frame) }
