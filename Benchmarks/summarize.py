@@ -73,7 +73,7 @@ def main():
         ours = systems.get("pulseboard", [])
         peers = [p for p in systems if p != "pulseboard"]
         label = f"{measure} ({entry['unit']})" if entry["unit"] else measure
-        cells, texts, results = [], [], []
+        cells, texts, results, missed_texts = [], [], [], []
         for index, peer in enumerate(peers or [None]):
             theirs = systems.get(peer, []) if peer else []
             if peer:
@@ -81,13 +81,17 @@ def main():
                 if ours and theirs and statistics.median(theirs) > 0:
                     ratio = f", {statistics.median(ours) / statistics.median(theirs):.2f}×"
                 cells.append(f"{NAMES.get(peer, peer)}: {cell(theirs)}{ratio}")
-            text, met = target_for(targets.get((workload, measure), []), ours, theirs, peer, entry["better"], index == 0)
-            if met is not None:
+            for text, met in target_for(targets.get((workload, measure), []), ours, theirs, peer, entry["better"], index == 0):
                 texts.append(text)
                 results.append(met)
+                if not met:
+                    missed_texts.append(text)
         met = all(results) if results else None
         if met is not None:
-            verdicts.append((workload, measure, met, ", ".join(texts)))
+            # What a missed row lacks, then what it meets.
+            others = [t for t in texts if t not in missed_texts]
+            detail = ", ".join(missed_texts) + (f" (met: {', '.join(others)})" if others else "")
+            verdicts.append((workload, measure, met, detail))
         print(f"| {workload} | {label} | {cell(ours)} | {'; '.join(cells) or '–'} | {', '.join(texts)} "
               f"| {'' if met is None else ('yes' if met else '**no**')} |")
     print()
@@ -98,10 +102,11 @@ def main():
 
 
 def target_for(rules, ours, theirs, peer, better, first):
-    """Evaluates the rules that apply to this row (absolute ones on the first peer row only)."""
+    """The rules that apply to this row (absolute ones on the first peer row only), each as
+    (text, met)."""
     texts, results = [], []
     if not ours:
-        return "", None
+        return []
     median = statistics.median(ours)
     for comparison, value in rules:
         if comparison in ("<", ">", "<=", ">="):
@@ -119,9 +124,7 @@ def target_for(rules, ours, theirs, peer, better, first):
             else:
                 texts.append(f"≤ {NAMES.get(peer, peer)}" if factor == 1 else f"≤ {fmt(factor)}× {NAMES.get(peer, peer)}")
                 results.append(median <= factor * peer_median)
-    if not results:
-        return "", None
-    return ", ".join(texts), all(results)
+    return list(zip(texts, results))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import Testing
         var c = PushConfiguration()
         c.phaseSize = 2
         c.maxPhases = 4
+        c.deltaRetentionSeconds = 1
         return c
     }
 
@@ -73,6 +74,24 @@ import Testing
         #expect(initial.isEmpty, "nothing after its last seq: no snapshot")
         let fresh = f.queue(capacity: 64)
         #expect(try f.subscribe(fresh, vars).key == base, "a new subscriber fills the phase with room")
+
+        // Phase 0 empties and is dropped after the retention; when it comes back it takes its
+        // old place in the schedule of the phases still live.
+        f.hub.unsubscribe(key: base, subscriber: subscribers[1].queue)
+        f.hub.unsubscribe(key: base, subscriber: fresh)
+        for n in 0..<60 { try f.step(25, user: "v\(n)") }
+        #expect(f.hub.frame(key: base) == nil, "an idle phase is forgotten")
+        f.clock.advance(byMillis: 50)  // a refresh from now is not phase 0's old place
+        let back = f.queue(capacity: 64)
+        #expect(try f.subscribe(back, vars).key == base)
+        f.loop.run()
+        var backAt: Int64?
+        for n in 0..<40 where backAt == nil {
+            try f.step(25, user: "w\(n)")
+            f.loop.run()
+            if back.pendingCount > 0 { backAt = (f.clock.nowMillis() - start) % 500 }
+        }
+        #expect(backAt == places[0], "phase 0 back at \(backAt ?? -1) ms into the refresh, was \(places[0])")
     }
 
     @Test func phaseSizeZeroKeepsOneStream() throws {

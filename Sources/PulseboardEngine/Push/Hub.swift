@@ -145,15 +145,20 @@ public final class Hub: Sendable {
         return (best.key, best.phase)
     }
 
-    /// When a new phase `phase` of `base` first ticks: `phase` steps of refresh / phases after
-    /// phase 0's next tick (or, without phase 0, the first refresh from now).
+    /// When a new phase `phase` of `base` first ticks: its place in the schedule of the phases
+    /// still live (phase q ticks q steps of refresh / phases after phase 0), within the next
+    /// refresh; a topic's first phase ticks a refresh from now.
     func firstTick(base: String, phase: Int, refreshMs: Int, nowMs: Int64, in s: State) -> Int64 {
         let refresh = Int64(refreshMs)
-        guard phase > 0 else { return nowMs + refresh }
-        let anchor = s.topics[base]?.nextTickMs ?? nowMs + refresh
-        var t = anchor + Int64(phase) * refresh / Int64(phaseCount(refreshMs: refreshMs))
+        let phases = phaseCount(refreshMs: refreshMs)
+        guard phases > 1, let live = (0..<phases).lazy.compactMap({ s.topics[Hub.phaseKey(base, $0)] }).first else {
+            return nowMs + refresh
+        }
+        let step = refresh / Int64(phases)
+        var t = live.nextTickMs + Int64(phase - live.phase) * step
         while t > nowMs + refresh { t -= refresh }
-        return max(t, nowMs + 1)
+        while t <= nowMs { t += refresh }
+        return t
     }
 
     func computeWidgets(_ spec: DashboardSpec, _ variables: [String: String]) -> JSONValue {
@@ -453,7 +458,7 @@ public final class Hub: Sendable {
                 if let spec {
                     // Due at once (phases keep their offsets), so the new widgets reach
                     // subscribers on the next tick.
-                    let due = now + Int64(t.phase) * Int64(spec.refreshMs) / Int64(phaseCount(refreshMs: spec.refreshMs))
+                    let due = now + Int64(t.phase) * (Int64(spec.refreshMs) / Int64(phaseCount(refreshMs: spec.refreshMs)))
                     s.topics[key] = Topic(
                         key: key, base: t.base, phase: t.phase, spec: spec, variables: t.variables, seq: t.seq, frame: t.frame,
                         widgets: t.widgets, alerts: t.alerts, snapshotEvent: t.snapshotEvent, recent: t.recent, loops: t.loops,
