@@ -127,6 +127,11 @@ public final class Hub: Sendable {
         return max(1, min(configuration.maxPhases, refreshMs / 50))
     }
 
+    /// How far apart the phases of a topic with this refresh tick.
+    func phaseStepMs(refreshMs: Int) -> Int64 {
+        Int64(refreshMs) / Int64(phaseCount(refreshMs: refreshMs))
+    }
+
     /// The phase a new subscriber of `base` joins: the one its resume point `since` came from
     /// when that is still live, else the first with room, else the least filled.
     func choosePhase(base: String, refreshMs: Int, since: UInt64?, in s: State) -> (key: String, phase: Int) {
@@ -154,8 +159,7 @@ public final class Hub: Sendable {
         guard phases > 1, let live = (0..<phases).lazy.compactMap({ s.topics[Hub.phaseKey(base, $0)] }).first else {
             return nowMs + refresh
         }
-        let step = refresh / Int64(phases)
-        var t = live.nextTickMs + Int64(phase - live.phase) * step
+        var t = live.nextTickMs + Int64(phase - live.phase) * phaseStepMs(refreshMs: refreshMs)
         while t > nowMs + refresh { t -= refresh }
         while t <= nowMs { t += refresh }
         return t
@@ -458,7 +462,7 @@ public final class Hub: Sendable {
                 if let spec {
                     // Due at once (phases keep their offsets), so the new widgets reach
                     // subscribers on the next tick.
-                    let due = now + Int64(t.phase) * (Int64(spec.refreshMs) / Int64(phaseCount(refreshMs: spec.refreshMs)))
+                    let due = now + Int64(t.phase) * phaseStepMs(refreshMs: spec.refreshMs)
                     s.topics[key] = Topic(
                         key: key, base: t.base, phase: t.phase, spec: spec, variables: t.variables, seq: t.seq, frame: t.frame,
                         widgets: t.widgets, alerts: t.alerts, snapshotEvent: t.snapshotEvent, recent: t.recent, loops: t.loops,

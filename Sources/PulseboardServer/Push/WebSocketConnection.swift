@@ -23,18 +23,17 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
         let encoding: PushEncoding
         /// The dashboard id the client subscribed with.
         let dashboard: String
-        /// The hub's topic key (of the phase the hub put it in, once subscribed).
-        var key: String
+        /// The hub's topic key (of the phase the hub put it in), set once subscribed.
+        var key = ""
         var state: SubscriptionState
         /// Cleared when the connection drops the subscription.
         var active = true
 
-        init(connection: WebSocketConnection, dashboard: String, key: String, seq: UInt64) {
+        init(connection: WebSocketConnection, dashboard: String, seq: UInt64) {
             self.connection = connection
             self.eventLoop = connection.eventLoop
             self.encoding = connection.encoding
             self.dashboard = dashboard
-            self.key = key
             self.state = SubscriptionState(deliveredSeq: seq)
         }
 
@@ -99,7 +98,6 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
         end()
         self.context = nil
     }
-
 
     // MARK: inbound frames
 
@@ -249,8 +247,7 @@ final class WebSocketConnection: ChannelInboundHandler, PushConnection, PushStre
         }
         if let previous = removeSubscription(id) { drop(previous) }
         guard context != nil else { return }
-        let key = Hub.topicKey(dashboard: spec.id, variables: resolved)
-        let subscription = Subscription(connection: self, dashboard: id, key: key, seq: 0)
+        let subscription = Subscription(connection: self, dashboard: id, seq: 0)
         do {
             let subscribed = try hub.subscribe(spec: spec, variables: resolved, since: since, subscriber: subscription)
             subscription.key = subscribed.key
